@@ -1,0 +1,1 @@
+"""One module per pipeline stage, in flow order; each asset reads, calls glyph_core, writes."""
