@@ -111,7 +111,7 @@ class LocalConfig:
             "GLYPH_APP_DATABASE_URL": f"postgresql://glyph_app:{self.app_password}@{pg}/glyph",
             "GLYPH_READONLY_DATABASE_URL": f"postgresql://glyph_readonly:{self.readonly_password}@{pg}/glyph",
             "GLYPH_SUPERUSER_DATABASE_URL": f"postgresql://postgres:{self.pg_superuser_password}@{pg}/postgres",
-            "GLYPH_DAGSTER_PG_URL": f"postgresql://glyph_dagster:{self.dagster_password}@{pg}/glyph_dagster",
+            "GLYPH_DAGSTER_PG_URL": f"postgresql+psycopg2://glyph_dagster:{self.dagster_password}@{pg}/glyph_dagster",
             "GLYPH_S3_ENDPOINT": f"127.0.0.1:{self.s3_port}",
             "GLYPH_S3_ACCESS_KEY": self.s3_access_key,
             "GLYPH_S3_SECRET_KEY": self.s3_secret_key,

@@ -1,9 +1,12 @@
-"""Environment -> settings, in one place. Every connection setting is a GLYPH_* variable (docs/design.md)."""
+"""Environment -> settings and resource instances, in one place. Connection settings are GLYPH_* variables."""
 
 from __future__ import annotations
 
 import os
 import re
+from typing import Any
+
+import dagster as dg
 
 
 class MissingSetting(RuntimeError):
@@ -20,6 +23,41 @@ def require(name: str) -> str:
     return value
 
 
+def env_bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
 def redact(text: str) -> str:
     """Hide passwords in DSNs/URLs (`scheme://user:secret@host` -> `scheme://user:***@host`) before logging."""
     return re.sub(r"(://[^:/@\s]*:)[^@\s]+@", r"\1***@", text)
+
+
+def resources() -> dict[str, Any]:
+    """Resource instances bound to environment variables (EnvVar: values are read at run time, never stored)."""
+    from pipelines.base.resources import Cache, Embedder, EventBus, GraphStore, ObjectStore
+
+    return {
+        "graph_store": GraphStore(app_dsn=dg.EnvVar("GLYPH_APP_DATABASE_URL"), owner_dsn=dg.EnvVar("GLYPH_DATABASE_URL")),
+        "object_store": ObjectStore(
+            endpoint=dg.EnvVar("GLYPH_S3_ENDPOINT"),
+            access_key=dg.EnvVar("GLYPH_S3_ACCESS_KEY"),
+            secret_key=dg.EnvVar("GLYPH_S3_SECRET_KEY"),
+            bucket=os.environ.get("GLYPH_S3_BUCKET", "glyph-documents"),
+            secure=env_bool("GLYPH_S3_SECURE", False),
+            region=os.environ.get("GLYPH_S3_REGION") or None,
+        ),
+        "embedder": Embedder(
+            model_version=os.environ.get("GLYPH_EMBED_MODEL_VERSION", "gt-0.1.0"),
+            batch_size=int(os.environ.get("GLYPH_EMBED_BATCH_SIZE", "16")),
+        ),
+        "cache": Cache(url=dg.EnvVar("GLYPH_REDIS_URL")),
+        "event_bus": EventBus(
+            bootstrap_servers=dg.EnvVar("GLYPH_KAFKA_BOOTSTRAP"),
+            security_protocol=os.environ.get("GLYPH_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+            sasl_mechanism=os.environ.get("GLYPH_KAFKA_SASL_MECHANISM") or None,
+            sasl_username=os.environ.get("GLYPH_KAFKA_SASL_USERNAME") or None,
+            sasl_password=os.environ.get("GLYPH_KAFKA_SASL_PASSWORD") or None,
+            ssl_cafile=os.environ.get("GLYPH_KAFKA_SSL_CAFILE") or None,
+            topic_prefix=os.environ.get("GLYPH_KAFKA_TOPIC_PREFIX", "glyphfoundry"),
+        ),
+    }

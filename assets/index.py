@@ -1,0 +1,99 @@
+"""vector_index: keeps the HNSW index on nodes_v2.embedding_384 healthy, and measures its recall.
+
+pgvector's HNSW absorbs inserts incrementally; deletes and updates leave tombstones that slow scans and cost recall,
+so the index is rebuilt (REINDEX CONCURRENTLY: readers and writers never block) once the share of rows changed
+since the last build passes a threshold. Without the hnsw access method an IVFFlat index is built instead, and with
+neither, queries fall back to exact search. Runs as the owner role (DDL), nightly and on demand.
+"""
+
+
+import time
+
+import dagster as dg
+import numpy as np
+
+from pipelines.base.resources import GraphStore
+from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
+from pipelines.base.sql import load_sql
+
+INDEX = "nodes_v2_emb384_hnsw_idx"
+RECALL_CHECK = "recall_at_10"
+
+
+class IndexConfig(dg.Config):  # type: ignore[misc]
+    rebuild_changed_share: float = 0.2
+    force_rebuild: bool = False
+
+
+@dg.asset(deps=["knowledge_graph"], retry_policy=TRANSIENT_RETRY, group_name="graph", kinds={"pgvector"},
+          tags={"glyph/stage": "index"})
+@retry_transient
+def vector_index(context: dg.AssetExecutionContext, config: IndexConfig, graph_store: GraphStore) -> dg.MaterializeResult:
+    """The HNSW (cosine) index over node embeddings: rebuilt concurrently when enough rows changed."""
+    started = time.perf_counter()
+    action = "none"
+    with graph_store.owner_connection() as conn:
+        status = conn.execute(load_sql("index_status"), {"index_name": INDEX}).fetchone()
+        live, changes = conn.execute(load_sql("table_change_stats")).fetchone() or (0, 0)
+        last = conn.execute(load_sql("get_index_maintenance"), {"index_name": INDEX}).fetchone()
+        hnsw_available = bool(conn.execute("SELECT count(*) > 0 FROM pg_am WHERE amname = 'hnsw'").fetchone()[0])
+        changed_since = int(changes) - int(last[1]) if last else int(changes)
+        share = changed_since / max(int(live), 1)
+        if status is None or not status[1]:
+            if hnsw_available:
+                if status is not None:  # an invalid leftover of a failed concurrent build
+                    conn.execute(load_sql("rebuild_hnsw"))
+                else:
+                    conn.execute(load_sql("create_hnsw"))
+                action = "built hnsw"
+            else:
+                conn.execute(load_sql("create_ivfflat_fallback"))
+                action = "built ivfflat fallback (no hnsw access method)"
+        elif config.force_rebuild or (last is not None and share >= config.rebuild_changed_share):
+            conn.execute(load_sql("rebuild_hnsw"))
+            action = "rebuilt concurrently"
+        if action != "none" or last is None:
+            conn.execute(load_sql("record_index_build"),
+                         {"index_name": INDEX, "method": "hnsw" if hnsw_available else "ivfflat", "changes": changes})
+        status = conn.execute(load_sql("index_status"), {"index_name": INDEX}).fetchone()
+    context.log.info(f"vector index: {action}; {changed_since} rows changed since last build ({share:.1%})")
+    return dg.MaterializeResult(metadata={
+        "action": action,
+        "method": status[0] if status else "none (exact search)",
+        "index_bytes": dg.MetadataValue.int(int(status[2]) if status else 0),
+        "live_rows": int(live),
+        "changed_share_since_build": round(share, 4),
+        "rebuild_threshold": config.rebuild_changed_share,
+        "duration_s": round(time.perf_counter() - started, 3),
+    })
+
+
+def measure_recall(graph_store: GraphStore, k: int = 10, probes: int = 50, max_tenants: int = 5) -> dict[str, float]:
+    """recall@k of index search vs exact search, per tenant, with probes drawn from the tenant's own nodes."""
+    result: dict[str, float] = {}
+    for tenant in graph_store.tenants()[:max_tenants]:
+        hits = total = 0
+        with graph_store.tenant_tx(tenant.id) as conn:
+            qs = [r[0] for r in conn.execute(load_sql("recall_probe_nodes"), {"tenant_id": tenant.id, "probes": probes})]
+            for q in qs:
+                params = {"tenant_id": tenant.id, "q": q, "k": k}
+                approx = {r[0] for r in conn.execute(load_sql("knn_search"), params, prepare=False)}
+                conn.execute("SET LOCAL enable_indexscan = off")
+                exact = {r[0] for r in conn.execute(load_sql("knn_exact"), params, prepare=False)}
+                conn.execute("RESET enable_indexscan")
+                hits += len(approx & exact)
+                total += len(exact)
+        if total:
+            result[tenant.slug] = hits / total
+    return result
+
+
+@dg.asset_check(asset=vector_index, name=RECALL_CHECK,
+                description="recall@10 of index search against exact search on sampled nodes of each tenant >= 0.95")
+def recall_at_10(graph_store: GraphStore) -> dg.AssetCheckResult:
+    per_tenant = measure_recall(graph_store)
+    worst = min(per_tenant.values()) if per_tenant else 1.0
+    return dg.AssetCheckResult(passed=worst >= 0.95, metadata={
+        "worst_tenant_recall": round(worst, 4),
+        "recall_per_tenant": dg.MetadataValue.json({k: round(v, 4) for k, v in per_tenant.items()}),
+    })

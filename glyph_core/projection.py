@@ -1,0 +1,68 @@
+"""4D glyph projection: node embeddings -> (x, y, z) by PCA, kept stable between runs (pure numpy).
+
+A fresh PCA per run would flip axes and rotate the cloud whenever a few nodes change. Instead each fit is
+blended with the previous basis and then rotated onto it (orthogonal Procrustes), so existing glyphs move little.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SCALE = 100.0  # the app draws positions in roughly [-100, 100]
+
+
+@dataclass(frozen=True)
+class Projection:
+    mean: np.ndarray  # (d,)
+    components: np.ndarray  # (3, d), orthonormal rows
+    n_fit: int
+    version: int
+
+    def apply(self, vectors: np.ndarray) -> np.ndarray:
+        """(n, d) vectors -> (n, 3) coordinates, scaled and clipped to the drawing range."""
+        if len(vectors) == 0:
+            return np.zeros((0, 3))
+        coords = (vectors - self.mean) @ self.components.T
+        return np.clip(coords * SCALE, -SCALE * 4, SCALE * 4)
+
+
+def _pca(vectors: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    mean = vectors.mean(axis=0)
+    centered = vectors - mean
+    if len(vectors) < 2:
+        comps = np.eye(k, vectors.shape[1])
+        return mean, comps
+    _, _, vt = np.linalg.svd(centered, full_matrices=False)
+    comps = vt[:k]
+    if comps.shape[0] < k:  # fewer samples than axes: pad with orthonormal completions
+        pad = np.eye(k, vectors.shape[1])[comps.shape[0]:]
+        comps = np.vstack([comps, pad])
+    return mean, comps
+
+
+def _orthonormalize(m: np.ndarray) -> np.ndarray:
+    q, r = np.linalg.qr(m.T)
+    return (q * np.sign(np.diag(r))).T
+
+
+def fit_projection(vectors: np.ndarray, previous: Projection | None, memory: float = 0.7) -> Projection:
+    """Fit on this run's vectors, blended with `previous` (weight `memory` scaled by sample counts).
+
+    The new basis is then rotated within its own span to best match the previous one, which removes sign
+    flips and axis swaps between runs.
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    mean, comps = _pca(vectors)
+    if previous is None or previous.components.shape != comps.shape:
+        # deterministic orientation: the largest-magnitude loading of each axis is positive
+        signs = np.sign(comps[np.arange(comps.shape[0]), np.abs(comps).argmax(axis=1)])
+        return Projection(mean, comps * signs[:, None], len(vectors), 1)
+    w_prev = memory * previous.n_fit / (previous.n_fit + len(vectors))
+    mean = w_prev * previous.mean + (1 - w_prev) * mean
+    # Procrustes: rotation R (3x3) minimizing ||R @ comps - previous||
+    u, _, vt = np.linalg.svd(previous.components @ comps.T)
+    aligned = (u @ vt) @ comps
+    blended = _orthonormalize(w_prev * previous.components + (1 - w_prev) * aligned)
+    return Projection(mean, blended, previous.n_fit + len(vectors), previous.version + 1)

@@ -1,0 +1,6 @@
+-- Embedded nodes alive at the end of the window (created before it ends, not deleted by then); tenant tx.
+SELECT id, kind::text, embedding_384::text
+FROM nodes_v2
+WHERE tenant_id = %(tenant_id)s AND embedding_384 IS NOT NULL
+  AND created_at < %(window_end)s AND (deleted_at IS NULL OR deleted_at >= %(window_end)s)
+ORDER BY id
