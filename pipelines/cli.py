@@ -114,7 +114,7 @@ def tenants_add(slug: str, name: str | None) -> None:
     from pipelines.base.settings import resources
     from pipelines.runner import ensure_tenant_partitions, prepare_dagster_home
 
-    store = resources()["graph_store"]
+    store = resources(resolved=True)["graph_store"]
     tenant_id = store.create_tenant(slug, name or slug.replace("-", " ").title())
     prepare_dagster_home()
     import dagster as dg
@@ -130,7 +130,7 @@ def tenants_list() -> None:
     _load_local_env()
     from pipelines.base.settings import resources
 
-    for t in resources()["graph_store"].tenants():
+    for t in resources(resolved=True)["graph_store"].tenants():
         click.echo(f"{t.id}  {t.slug:20} {t.status}")
 
 
@@ -149,7 +149,7 @@ def _upload_samples(corpus: str | None) -> dict[str, int]:
     from pipelines.base.settings import resources
 
     root = Path(corpus) if corpus else Path(__file__).resolve().parents[1] / "samples" / "corpus"
-    store = resources()["object_store"]
+    store = resources(resolved=True)["object_store"]
     store.ensure_bucket()
     counts: dict[str, int] = {}
     for tenant_dir in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -179,7 +179,7 @@ def _run_and_report(slugs: list[str] | None) -> None:
     from pipelines.runner import prepare_dagster_home, run_all
 
     prepare_dagster_home()
-    store = resources()["graph_store"]
+    store = resources(resolved=True)["graph_store"]
     slugs = slugs or [t.slug for t in store.tenants() if t.status != "suspended"]
     started = time.perf_counter()
     click.echo(f"running the pipeline for {', '.join(slugs)}")
@@ -195,7 +195,7 @@ def _print_summary(slugs: list[str], timings: list, elapsed: float) -> None:  # 
     from pipelines.base.settings import resources
     from pipelines.base.sql import load_sql
 
-    store = resources()["graph_store"]
+    store = resources(resolved=True)["graph_store"]
     by_slug = {t.slug: t for t in store.tenants()}
     published = sum(int(t.metadata.get("change_events", {}).get("events_published", 0)) for t in timings)
     click.echo("")
@@ -221,7 +221,7 @@ def demo() -> None:
         svc.up()
     _load_local_env()
     click.echo("migrating: " + (", ".join(migrate(os.environ["GLYPH_DATABASE_URL"])) or "up to date"))
-    store = resources()["graph_store"]
+    store = resources(resolved=True)["graph_store"]
     for slug, name in (("acme", "Acme Research"), ("globex", "Globex Engineering")):
         store.create_tenant(slug, name)
     _upload_samples(None)

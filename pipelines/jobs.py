@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.base.partitions import day_partitions, tenant_partitions
 
 TENANT_STAGES = ["source_documents", "chunks", "embeddings", "knowledge_graph"]
 
 tenant_ingest = dg.define_asset_job(
-    "tenant_ingest", selection=TENANT_STAGES, partitions_def=tenant_partitions,
+    "tenant_ingest", selection=TENANT_STAGES,
     description="One tenant: new/changed objects -> parsed documents -> chunks -> embeddings -> graph.",
 )
 glyph_days = dg.define_asset_job(
-    "glyph_days", selection=["glyph_projections"], partitions_def=day_partitions,
+    "glyph_days", selection=["glyph_projections"],
     description="4D glyphs for a day, for every active tenant or those in the glyph/tenants tag.",
 )
 index_maintenance = dg.define_asset_job("index_maintenance", selection=["vector_index"],

@@ -46,7 +46,7 @@ class StepTiming:
 def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
     for event in result.get_asset_materialization_events():
-        mat = event.asset_materialization
+        mat = getattr(event.event_specific_data, "materialization", None)
         if mat is None:
             continue
         out[mat.asset_key.to_user_string()] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
@@ -57,7 +57,7 @@ def run_job(name: str, *, partition_key: str | None = None, tags: dict[str, str]
             instance: dg.DagsterInstance, log: Callable[[str], None] = print) -> StepTiming:
     from pipelines.definitions import defs
 
-    job = defs.get_job_def(name)
+    job = defs.resolve_job_def(name)
     started = time.perf_counter()
     result = job.execute_in_process(instance=instance, partition_key=partition_key, tags=tags or {},
                                     raise_on_error=False)

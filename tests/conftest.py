@@ -58,7 +58,7 @@ def owner_conn(env: dict[str, str], migrated: None) -> Iterator[psycopg.Connecti
 def resources(env: dict[str, str], migrated: None) -> dict[str, Any]:
     from pipelines.base.settings import resources as make
 
-    return make()
+    return make(resolved=True)
 
 
 @pytest.fixture(scope="session")

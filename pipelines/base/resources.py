@@ -53,7 +53,7 @@ class GraphStore(dg.ConfigurableResource):  # type: ignore[misc]
     def _get_pool(self) -> ConnectionPool:
         if self._pool is None:
             self._pool = ConnectionPool(self.app_dsn, min_size=1, max_size=self.pool_size, reset=_reset_connection,
-                                        kwargs={"application_name": "glyph-pipeline"}, open=True, timeout=30)
+                                        kwargs={"application_name": "glyph-pipeline", "autocommit": True}, open=True, timeout=30)
         return self._pool
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

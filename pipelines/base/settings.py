@@ -32,16 +32,23 @@ def redact(text: str) -> str:
     return re.sub(r"(://[^:/@\s]*:)[^@\s]+@", r"\1***@", text)
 
 
-def resources() -> dict[str, Any]:
-    """Resource instances bound to environment variables (EnvVar: values are read at run time, never stored)."""
+def resources(resolved: bool = False) -> dict[str, Any]:
+    """Resource instances bound to environment variables.
+
+    For Dagster (default) secrets stay `EnvVar`s, read at run time and shown by name only. `resolved=True` reads
+    the values now, for use outside a Dagster run (CLI, tests), where an EnvVar cannot be dereferenced.
+    """
     from pipelines.base.resources import Cache, Embedder, EventBus, GraphStore, ObjectStore
 
+    def var(name: str) -> Any:
+        return require(name) if resolved else dg.EnvVar(name)
+
     return {
-        "graph_store": GraphStore(app_dsn=dg.EnvVar("GLYPH_APP_DATABASE_URL"), owner_dsn=dg.EnvVar("GLYPH_DATABASE_URL")),
+        "graph_store": GraphStore(app_dsn=var("GLYPH_APP_DATABASE_URL"), owner_dsn=var("GLYPH_DATABASE_URL")),
         "object_store": ObjectStore(
-            endpoint=dg.EnvVar("GLYPH_S3_ENDPOINT"),
-            access_key=dg.EnvVar("GLYPH_S3_ACCESS_KEY"),
-            secret_key=dg.EnvVar("GLYPH_S3_SECRET_KEY"),
+            endpoint=var("GLYPH_S3_ENDPOINT"),
+            access_key=var("GLYPH_S3_ACCESS_KEY"),
+            secret_key=var("GLYPH_S3_SECRET_KEY"),
             bucket=os.environ.get("GLYPH_S3_BUCKET", "glyph-documents"),
             secure=env_bool("GLYPH_S3_SECURE", False),
             region=os.environ.get("GLYPH_S3_REGION") or None,
@@ -50,9 +57,9 @@ def resources() -> dict[str, Any]:
             model_version=os.environ.get("GLYPH_EMBED_MODEL_VERSION", "gt-0.1.0"),
             batch_size=int(os.environ.get("GLYPH_EMBED_BATCH_SIZE", "16")),
         ),
-        "cache": Cache(url=dg.EnvVar("GLYPH_REDIS_URL")),
+        "cache": Cache(url=var("GLYPH_REDIS_URL")),
         "event_bus": EventBus(
-            bootstrap_servers=dg.EnvVar("GLYPH_KAFKA_BOOTSTRAP"),
+            bootstrap_servers=var("GLYPH_KAFKA_BOOTSTRAP"),
             security_protocol=os.environ.get("GLYPH_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
             sasl_mechanism=os.environ.get("GLYPH_KAFKA_SASL_MECHANISM") or None,
             sasl_username=os.environ.get("GLYPH_KAFKA_SASL_USERNAME") or None,
