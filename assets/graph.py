@@ -13,8 +13,7 @@ import time
 import dagster as dg
 import numpy as np
 
-from glyph_core.graph import ChunkInput, DocumentInput, build_document_graph, folder_tags
-from glyph_core.ids import tag_slug
+from glyph_core.graph import ChunkInput, DocumentInput, build_document_graph, folder_tags, safe_slug
 from pipelines.base.partitions import tenant_partitions
 from pipelines.base.resources import Embedder, GraphStore
 from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
@@ -82,7 +81,7 @@ def knowledge_graph(context: dg.AssetExecutionContext, config: GraphConfig, grap
                     n, e = build_document_graph(doc, by_file.get(file_id, []))
                     nodes += n
                     edges += e
-                    slugs = [tag_slug(f) for f in folders]
+                    slugs = [safe_slug(f) for f in folders]
                     hierarchy.update((p, c) for p, c in zip(slugs, slugs[1:]) if p and c and p != c)
                 # concept nodes are shared between documents: stage each once
                 unique_nodes = list({n.external_key: n for n in nodes}.values())

@@ -68,10 +68,10 @@ def source_documents(context: dg.AssetExecutionContext, graph_store: GraphStore,
         for i, (key, etag, size, version) in enumerate(todo, 1):
             row = _file_row(tenant.id, key, etag, size, version)
             try:
-                validate_object_key(key, prefix)
+                relative_key = validate_object_key(key, prefix)
                 if size > limits.max_bytes:
                     raise QuarantinedDocument("too_large", f"object is {size} bytes, over the {limits.max_bytes}-byte limit")
-                doc = parse_document(key, object_store.get(key), limits=limits)
+                doc = parse_document(relative_key, object_store.get(key), limits=limits)
                 row.update(status="pending", text=doc.text, content_hash=doc.content_hash,
                            metadata=json.dumps({"title": doc.title, "format": doc.format, "tags": list(doc.tags),
                                                 **doc.metadata}, default=str))

