@@ -187,6 +187,7 @@ def _run_and_report(slugs: list[str] | None) -> None:
         timings = run_all(slugs, instance, log=click.echo)
     elapsed = time.perf_counter() - started
     _print_summary(slugs, timings, elapsed)
+    store.close()
     if not all(t.ok for t in timings):
         raise click.ClickException("some steps failed (see above); re-running is safe and resumes the work")
 
@@ -205,6 +206,7 @@ def _print_summary(slugs: list[str], timings: list, elapsed: float) -> None:  # 
         with store.tenant_tx(by_slug[slug].id) as conn:
             row = conn.execute(load_sql("tenant_summary"), {"tenant_id": by_slug[slug].id}).fetchone()
         click.echo(f"{slug:12} " + " ".join(f"{v:>{w}}" for v, w in zip(row, (9, 11, 7, 7, 7, 7, 7, 7))))
+    store.close()
     click.echo(f"\nevents delivered to Kafka in this run: {published}; total time {elapsed:.1f} s")
 
 
@@ -226,6 +228,20 @@ def demo() -> None:
         store.create_tenant(slug, name)
     _upload_samples(None)
     _run_and_report(["acme", "globex"])
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (UI, metrics, benchmark)."""
+    from pipelines.bench.cli import bench
+    from pipelines.metrics import metrics
+    from pipelines.ui import ui
+
+    main.add_command(ui)
+    main.add_command(metrics)
+    main.add_command(bench)
+
+
+_register_optional_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

