@@ -59,8 +59,11 @@ def run_job(name: str, *, partition_key: str | None = None, tags: dict[str, str]
 
     job = defs.resolve_job_def(name)
     started = time.perf_counter()
+    # Progress lines (INFO) on the console; Dagster's per-step DEBUG events stay in the event log / UI.
+    level = os.environ.get("GLYPH_LOG_LEVEL", "INFO").upper()
     result = job.execute_in_process(instance=instance, partition_key=partition_key, tags=tags or {},
-                                    raise_on_error=False)
+                                    raise_on_error=False,
+                                    run_config={"loggers": {"console": {"config": {"log_level": level}}}})
     timing = StepTiming(f"{name}[{partition_key or '-'}]", time.perf_counter() - started, result.success,
                         _metadata(result))
     log(f"  {timing.name:42} {'ok' if result.success else 'FAILED'} in {timing.seconds:6.1f} s")

@@ -125,7 +125,7 @@ class GraphStore(dg.ConfigurableResource):  # type: ignore[misc]
         for tenant in self.tenants():
             if tenant.slug == slug:
                 return tenant
-        raise dg.Failure(f"unknown tenant '{slug}': add it with `glyph tenants add {slug}`")
+        raise dg.Failure(f"unknown tenant '{slug}': add it with `glyph tenants add {slug}`", allow_retries=False)
 
     def create_tenant(self, slug: str, name: str, tenant_id: str | None = None) -> str:
         """The one deliberate privileged path that creates tenants (owner role, admin policy)."""
