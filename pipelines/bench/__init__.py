@@ -1,0 +1,52 @@
+"""`glyph bench`: synthetic multi-tenant graph, the spec's latency table, pipeline throughput.
+
+Modules: `synthetic` (generation + binary COPY), `queries` (the measured read paths as glyph_app under RLS),
+`pipeline` (documents/s and chunks/s through `pipelines.runner`), `report` (table, JSON, Markdown), `cli`.
+
+The synthetic graph lives in a dedicated database (default `<main database>_bench`, same cluster, same roles,
+same migrations) so a million rows never slow down anyone's tests in the main database; its tenants' slugs start
+with `bench-`. The pipeline measurement runs in the configured (main) database on fresh `bench-` tenants.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+BENCH_PREFIX = "bench-"
+
+
+def with_database(url: str, database: str) -> str:
+    """The same DSN pointed at another database."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def database_of(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+@dataclass(frozen=True)
+class BenchDB:
+    """DSNs of the database the synthetic graph lives in, one per role."""
+
+    database: str
+    superuser: str  # bulk load only (session_replication_role = replica), never the measured queries
+    owner: str      # migrations, tenant provisioning, index builds
+    app: str        # every measured query (RLS-bound)
+
+    @classmethod
+    def from_env(cls, database: str | None = None) -> "BenchDB":
+        from pipelines.base.settings import require
+
+        owner = require("GLYPH_DATABASE_URL")
+        database = database or database_of(owner) + "_bench"
+        return cls(database=database,
+                   superuser=with_database(require("GLYPH_SUPERUSER_DATABASE_URL"), database),
+                   owner=with_database(owner, database),
+                   app=with_database(require("GLYPH_APP_DATABASE_URL"), database))
+
+    @property
+    def is_main(self) -> bool:
+        return self.database == database_of(os.environ.get("GLYPH_DATABASE_URL", ""))

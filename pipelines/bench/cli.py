@@ -1,0 +1,136 @@
+"""`glyph bench`: load a synthetic graph, measure the spec's operations, measure the pipeline, write a report."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipelines.bench import BenchDB
+
+
+def _load_local_env() -> None:
+    """Unset GLYPH_* variables come from the local services (variables set by hand win)."""
+    from pipelines import services
+
+    if (services.state_dir() / "services.json").exists():
+        for key, value in services.LocalConfig.load_or_create().env().items():
+            os.environ.setdefault(key, value)
+
+
+def drop(db: BenchDB, log: Any = click.echo, main_too: bool = True) -> None:
+    """Remove every bench tenant (bench database and, with main_too, the main database); drop a dedicated bench
+    database."""
+    import psycopg
+    from psycopg import sql
+
+    from pipelines.bench import database_of, with_database
+    from pipelines.bench.synthetic import drop_bench_tenants
+
+    if main_too or db.is_main:
+        main = with_database(db.superuser, database_of(os.environ["GLYPH_DATABASE_URL"]))
+        drop_bench_tenants(main, log, allow_truncate=False)
+    if db.is_main:
+        return
+    with psycopg.connect(db.superuser.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db.database,)).fetchone():
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(db.database)))
+            log(f"dropped database {db.database}")
+    from pipelines.services import state_dir
+
+    (state_dir() / f"bench-index-defs-{db.database}.json").unlink(missing_ok=True)
+
+
+def run_bench(db: BenchDB, scale: Any, *, iterations: int, warmup: int, recall_probes: int, skip_load: bool,
+              skip_pipeline: bool, corpus: Path | None = None, keep_pipeline_tenants: bool = False,
+              out_dir: Path | None = None, log: Any = click.echo) -> tuple[dict[str, Any], Path, Path]:
+    from pipelines.bench import pipeline, queries, report, synthetic
+
+    started = time.perf_counter()
+    result: dict[str, Any] = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                              "database": db.database}
+    synthetic.ensure_database(db, log)
+    if not skip_load:
+        log(f"loading {scale.nodes:,} nodes over {scale.tenants} tenants into {db.database} ...")
+        stats = synthetic.load(db, scale, log)
+        result["load"] = {k: v for k, v in stats.__dict__.items()}
+        result["load"]["rows_per_s"] = stats.rates()
+        result["scale"] = stats.scale
+        result["vectors"] = stats.vectors
+    else:
+        result["vectors"] = synthetic.VectorModel().description + " (assumed: --skip-load reuses the loaded data)"
+        previous = _last_load(out_dir or report.RESULTS_DIR, db.database)
+        if previous:
+            result["load"], result["scale"], result["load_source"] = previous
+    log(f"measuring ({iterations} iterations after {warmup} warm-up per operation, as glyph_app under RLS) ...")
+    result["queries"] = queries.run(db, iterations=iterations, warmup=warmup, recall_probes=recall_probes, log=log)
+    if not skip_pipeline:
+        log("measuring the pipeline on the sample corpus ...")
+        result["pipeline"] = pipeline.run(corpus, keep=keep_pipeline_tenants, log=log)
+    result["machine"] = report.machine(db.owner)
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    paths = report.write(result, out_dir or report.RESULTS_DIR)
+    return result, paths[0], paths[1]
+
+
+def _last_load(directory: Path, database: str) -> tuple[dict[str, Any], dict[str, Any], str] | None:
+    """The load section of the newest earlier report for this database (what --skip-load measures)."""
+    import json
+
+    for path in sorted(directory.glob("bench-*.json"), reverse=True):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if data.get("database") == database and data.get("load"):
+            return data["load"], data.get("scale", {}), path.name
+    return None
+
+
+@click.command("bench")
+@click.option("--scale", "scale_name", type=click.Choice(["tiny", "default"]), default="default", show_default=True,
+              help="Preset: tiny = 2 tenants x 2,000 nodes, 3 days; default = 20 tenants, 1,000,000 nodes, 30 days.")
+@click.option("--tenants", type=int, default=None, help="Tenants (sizes skewed: 50 %, 10 %, 1 %, rest even).")
+@click.option("--nodes", type=int, default=None, help="Total nodes over all tenants.")
+@click.option("--edges-per-node", type=int, default=None, help="Out-edges per node.")
+@click.option("--days", type=int, default=None, help="Days of glyphs (one window per day, ending today).")
+@click.option("--glyph-fraction", type=float, default=None, help="Share of a tenant's nodes with a glyph per day.")
+@click.option("--iterations", type=int, default=1000, show_default=True, help="Measured calls per operation.")
+@click.option("--warmup", type=int, default=200, show_default=True, help="Unmeasured warm-up calls per operation.")
+@click.option("--recall-probes", type=int, default=50, show_default=True, help="Query vectors per recall figure.")
+@click.option("--skip-load", is_flag=True, help="Measure the bench tenants already loaded.")
+@click.option("--skip-pipeline", is_flag=True, help="Do not measure the pipeline on the sample corpus.")
+@click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Default: samples/corpus.")
+@click.option("--keep-pipeline-tenants", is_flag=True, help="Keep the pipeline bench tenants (default: removed).")
+@click.option("--database", default=None,
+              help="Database for the synthetic graph (default: <main database>_bench, created on demand).")
+@click.option("--drop", "do_drop", is_flag=True, help="Remove every bench- tenant (and the bench database), then exit.")
+def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_node: int | None, days: int | None,
+          glyph_fraction: float | None, iterations: int, warmup: int, recall_probes: int, skip_load: bool,
+          skip_pipeline: bool, corpus: Path | None, keep_pipeline_tenants: bool, database: str | None,
+          do_drop: bool) -> None:
+    """Benchmark: synthetic multi-tenant graph (binary COPY), the spec's latency table, pipeline throughput."""
+    from dataclasses import replace
+
+    from pipelines.bench import report
+    from pipelines.bench.synthetic import Scale
+
+    _load_local_env()
+    db = BenchDB.from_env(database)
+    if do_drop:
+        drop(db)
+        return
+    scale = Scale.named(scale_name)
+    overrides = {k: v for k, v in {"tenants": tenants, "nodes": nodes, "edges_per_node": edges_per_node,
+                                   "days": days, "glyph_fraction": glyph_fraction}.items() if v is not None}
+    scale = replace(scale, **overrides)
+    result, jpath, mpath = run_bench(db, scale, iterations=iterations, warmup=warmup, recall_probes=recall_probes,
+                                     skip_load=skip_load, skip_pipeline=skip_pipeline, corpus=corpus,
+                                     keep_pipeline_tenants=keep_pipeline_tenants)
+    click.echo("")
+    click.echo(report.markdown(result))
+    click.echo(f"written: {jpath}\n         {mpath}")

@@ -1,0 +1,62 @@
+"""`glyph bench` at tiny scale: every row of the spec's table gets numbers, recall is a fraction. No timing asserts.
+
+Runs in its own database (`<main>_bench_smoke`) so it never touches a benchmark loaded in the bench database, and
+removes it (with its bench- tenants) afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipelines.bench import BenchDB, database_of
+
+
+@pytest.mark.timeout(120)
+def test_bench_tiny(env: dict[str, str], tmp_path: Path) -> None:
+    from pipelines.bench.cli import drop, run_bench
+    from pipelines.bench.queries import OPERATIONS
+    from pipelines.bench.synthetic import Scale, bench_tenants
+
+    db = BenchDB.from_env(database_of(env["GLYPH_DATABASE_URL"]) + "_bench_smoke")
+    logs: list[str] = []
+    try:
+        result, jpath, mpath = run_bench(
+            db, Scale(tenants=2, nodes=4_000, edges_per_node=5, days=2), iterations=20, warmup=5,
+            recall_probes=5, skip_load=False, skip_pipeline=True, out_dir=tmp_path, log=logs.append)
+        assert {slug for _, slug in bench_tenants(db)} == {"bench-00", "bench-01"}
+        ops = result["queries"]["operations"]
+        assert [o["operation"] for o in ops] == [label for _, label, _, _ in OPERATIONS]
+        for o in ops:
+            for key in ("p50_ms", "p95_ms", "p99_ms", "tx_p95_ms"):
+                assert isinstance(o[key], float) and math.isfinite(o[key]) and o[key] >= 0, (o["operation"], key)
+            assert o["iterations"] == 20 and o["rows_mean"] > 0, o
+        recall = result["queries"]["recall"]
+        assert 0.0 <= recall["overall"] <= 1.0
+        assert recall["by_tenant_size"], "recall per tenant size missing"
+        for v in recall["by_tenant_size"].values():
+            assert 0.0 <= v["recall_at_10"] <= 1.0
+        load = result["load"]
+        assert load["rows"]["nodes_v2"] == 4_000 and load["rows"]["edges_v2"] == 20_000
+        assert all(r > 0 for r in load["rows_per_s"].values())
+        assert result["machine"]["postgresql"] and result["machine"]["pgvector"]
+        saved: dict[str, Any] = json.loads(jpath.read_text())
+        assert saved["queries"]["operations"][0]["p95_ms"] == ops[0]["p95_ms"]
+        md = mpath.read_text()
+        for _, label, _, _ in OPERATIONS:
+            row = next(line for line in md.splitlines() if line.startswith(f"| {label} |"))
+            assert " ms |" in row and "n/a" not in row.split("|")[3], row
+    finally:
+        drop(db, log=logs.append, main_too=False)
+    assert not _database_exists(env, db.database)
+
+
+def _database_exists(env: dict[str, str], name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(env["GLYPH_SUPERUSER_DATABASE_URL"], autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
