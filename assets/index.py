@@ -8,9 +8,12 @@ neither, queries fall back to exact search. Runs as the owner role (DDL), nightl
 
 
 import time
+from collections.abc import Callable
 
 import dagster as dg
-import numpy as np
+from psycopg import sql
+
+from glyph_core.vector_index import index_name, plan_tenant_indexes
 
 from pipelines.base.resources import GraphStore
 from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
@@ -23,6 +26,37 @@ RECALL_CHECK = "recall_at_10"
 class IndexConfig(dg.Config):  # type: ignore[misc]
     rebuild_changed_share: float = 0.2
     force_rebuild: bool = False
+    tenant_index_min_rows: int = 2000
+    tenant_index_max_share: float = 0.2
+
+
+def maintain_tenant_indexes(graph_store: GraphStore, *, min_rows: int = 2000, max_share: float = 0.2,
+                            log: Callable[[str], None] = lambda _: None) -> dict[str, int]:
+    """Create/drop per-tenant partial HNSW indexes so small tenants get a full, fast top-k (glyph_core.vector_index).
+
+    Counts come from each tenant's own context (the owner is RLS-bound too); DDL runs as the owner, CONCURRENTLY.
+    Queries must name the tenant (`WHERE tenant_id = $1`, as sql/queries/knn_search.sql does) for the planner to
+    pick the partial index; RLS-only queries still use the shared index with iterative scan.
+    """
+    counts: dict[str, int] = {}
+    for tenant in graph_store.tenants():
+        with graph_store.tenant_tx(tenant.id) as conn:
+            counts[tenant.id] = int(conn.execute(load_sql("count_tenant_vectors"), {"tenant_id": tenant.id}).fetchone()[0])
+    with graph_store.owner_connection() as conn:
+        existing = {name: valid for name, valid in conn.execute(load_sql("list_tenant_hnsw")).fetchall()}
+        invalid = [name for name, valid in existing.items() if not valid]  # leftovers of interrupted builds
+        create, drop = plan_tenant_indexes(counts, [n for n, v in existing.items() if v], min_rows=min_rows,
+                                           max_share=max_share)
+        for name in drop + invalid:
+            conn.execute(sql.SQL(load_sql("drop_tenant_hnsw")).format(index=sql.Identifier(name)))
+        for tenant_id in create:
+            started = time.perf_counter()
+            conn.execute(sql.SQL(load_sql("create_tenant_hnsw")).format(
+                index=sql.Identifier(index_name(tenant_id)), tenant=sql.Literal(tenant_id)))
+            log(f"partial HNSW index for tenant {tenant_id} ({counts[tenant_id]} rows) in "
+                f"{time.perf_counter() - started:.1f} s")
+    return {"tenant_indexes_created": len(create), "tenant_indexes_dropped": len(drop) + len(invalid),
+            "tenant_indexes": len([n for n, v in existing.items() if v]) - len(drop) + len(create)}
 
 
 @dg.asset(deps=["knowledge_graph"], retry_policy=TRANSIENT_RETRY, group_name="graph", kinds={"pgvector"},
@@ -57,7 +91,10 @@ def vector_index(context: dg.AssetExecutionContext, config: IndexConfig, graph_s
                          {"index_name": INDEX, "method": "hnsw" if hnsw_available else "ivfflat", "changes": changes})
         status = conn.execute(load_sql("index_status"), {"index_name": INDEX}).fetchone()
     context.log.info(f"vector index: {action}; {changed_since} rows changed since last build ({share:.1%})")
+    tenant_indexes = maintain_tenant_indexes(graph_store, min_rows=config.tenant_index_min_rows,
+                                             max_share=config.tenant_index_max_share, log=context.log.info)
     return dg.MaterializeResult(metadata={
+        **tenant_indexes,
         "action": action,
         "method": status[0] if status else "none (exact search)",
         "index_bytes": dg.MetadataValue.int(int(status[2]) if status else 0),
