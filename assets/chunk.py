@@ -12,6 +12,7 @@ import dagster as dg
 import polars as pl
 
 from glyph_core.chunking import ChunkSpec, chunk_text, load_tokenizer
+from pipelines.base.logs import log_event
 from pipelines.base.partitions import tenant_partitions
 from pipelines.base.resources import GraphStore
 from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
@@ -63,7 +64,7 @@ def chunks(context: dg.AssetExecutionContext, config: ChunkConfig, graph_store: 
             total_files += len(batch)
             total_chunks += frame.height
             token_counts.extend(frame["token_count"].to_list())
-            context.log.info(f"{tenant.slug}: chunked {total_files}/{len(todo)} documents")
+            log_event(context, f"chunked {total_files}/{len(todo)} documents", tenant=tenant.slug)
     tokens = pl.Series(token_counts or [0])
     return dg.MaterializeResult(metadata={
         "tenant": tenant.slug,

@@ -11,6 +11,7 @@ import time
 import dagster as dg
 import numpy as np
 
+from pipelines.base.logs import log_event
 from pipelines.base.partitions import tenant_partitions
 from pipelines.base.resources import Cache, Embedder, GraphStore
 from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
@@ -68,8 +69,8 @@ def embeddings(context: dg.AssetExecutionContext, graph_store: GraphStore, embed
                     for chunk_id, h, _ in batch:
                         copy.write_row((chunk_id, h, "[" + ",".join(map(repr, known[h].tolist())) + "]"))
                 conn.execute(load_sql("upsert_embeddings"), {"tenant_id": tenant.id, "model": model})
-            context.log.info(f"{tenant.slug}: {min(start + ENCODE_BATCH, len(todo))}/{len(todo)} chunks embedded "
-                             f"({encoded} encoded so far)")
+            log_event(context, f"{min(start + ENCODE_BATCH, len(todo))}/{len(todo)} chunks embedded "
+                               f"({encoded} encoded so far)", tenant=tenant.slug)
     return dg.MaterializeResult(metadata={
         "tenant": tenant.slug,
         "model": model,

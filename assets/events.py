@@ -12,6 +12,7 @@ import dagster as dg
 
 from glyph_core.errors import TransientError
 from glyph_core.events import OutboxEvent, to_records
+from pipelines.base.logs import log_event
 from pipelines.base.resources import EventBus, GraphStore
 from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
 from pipelines.base.sql import load_sql
@@ -70,7 +71,7 @@ def change_events(context: dg.AssetExecutionContext, config: PublishConfig, grap
                     conn.execute(load_sql("mark_outbox_published"), {"tenant_id": tenant_id, "seqs": seqs})
                 records_sent += len(futures)
                 published[tenant_id] = published.get(tenant_id, 0) + len(events)
-                context.log.info(f"tenant {tenant_id}: {published[tenant_id]}/{pending[tenant_id]} events published")
+                log_event(context, f"{published[tenant_id]}/{pending[tenant_id]} events published", tenant=tenant_id)
     except _DeliveryFailed as failed:
         with graph_store.tenant_tx(failed.tenant_id) as conn:
             conn.execute(load_sql("mark_outbox_failed"),

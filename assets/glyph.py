@@ -14,6 +14,7 @@ import dagster as dg
 import numpy as np
 
 from glyph_core.projection import Projection, fit_projection
+from pipelines.base.logs import log_event
 from pipelines.base.partitions import day_partitions, tenants_from_tag
 from pipelines.base.resources import Embedder, GraphStore
 from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
@@ -92,7 +93,7 @@ def glyph_projections(context: dg.AssetExecutionContext, graph_store: GraphStore
                     "components": projection.components.reshape(-1).tolist(), "n_fit": projection.n_fit,
                     "version": projection.version, "fingerprint": fingerprint})
         per_tenant[tenant.slug] = len(rows)
-        context.log.info(f"{tenant.slug}: {len(rows)} glyphs for {t.date()}")
+        log_event(context, f"{len(rows)} glyphs for {t.date()}", tenant=tenant.slug)
     return dg.MaterializeResult(metadata={
         "day": str(t.date()),
         "tenants": len(per_tenant),

@@ -13,7 +13,14 @@ import time
 import dagster as dg
 import numpy as np
 
-from glyph_core.graph import ChunkInput, DocumentInput, build_document_graph, folder_tags, safe_slug
+from glyph_core.graph import (
+    ChunkInput,
+    DocumentInput,
+    build_document_graph,
+    folder_tags,
+    safe_slug,
+)
+from pipelines.base.logs import log_event
 from pipelines.base.partitions import tenant_partitions
 from pipelines.base.resources import Embedder, GraphStore
 from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
@@ -114,7 +121,7 @@ def knowledge_graph(context: dg.AssetExecutionContext, config: GraphConfig, grap
                 conn.execute(load_sql("mark_files_graphed"), {"tenant_id": tid, "file_ids": file_ids})
             nodes_staged += len(unique_nodes)
             edges_staged += len(edges)
-            context.log.info(f"{tenant.slug}: graphed {min(start + DOCS_PER_TX, len(todo))}/{len(todo)} documents")
+            log_event(context, f"graphed {min(start + DOCS_PER_TX, len(todo))}/{len(todo)} documents", tenant=tenant.slug)
         with graph_store.tenant_tx(tid) as conn:
             live_nodes, live_edges, dangling = conn.execute(load_sql("count_graph"), {"tenant_id": tid}).fetchone()
     return dg.MaterializeResult(

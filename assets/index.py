@@ -14,7 +14,6 @@ import dagster as dg
 from psycopg import sql
 
 from glyph_core.vector_index import index_name, plan_tenant_indexes
-
 from pipelines.base.resources import GraphStore
 from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
 from pipelines.base.sql import load_sql

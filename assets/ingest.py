@@ -7,6 +7,7 @@ An unchanged object (same ETag) is never downloaded again; a changed ETag with u
 
 
 import json
+import logging
 import mimetypes
 import time
 from collections import Counter
@@ -14,7 +15,8 @@ from collections import Counter
 import dagster as dg
 
 from glyph_core.errors import QuarantinedDocument
-from glyph_core.parsing import parse_document, validate_object_key, ParseLimits
+from glyph_core.parsing import ParseLimits, parse_document, validate_object_key
+from pipelines.base.logs import log_event
 from pipelines.base.partitions import tenant_partitions
 from pipelines.base.resources import GraphStore, ObjectStore
 from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
@@ -83,11 +85,12 @@ def source_documents(context: dg.AssetExecutionContext, graph_store: GraphStore,
                                     "run_id": context.run_id})
                 reasons[exc.reason_code] += 1
                 counts["quarantined"] += 1
-                context.log.warning(f"quarantined {key}: {exc.reason_code}: {exc.reason}")
+                log_event(context, f"quarantined {key}: {exc.reason_code}: {exc.reason}", tenant=tenant.slug,
+                          level=logging.WARNING)
             batch.append(row)
             if len(batch) >= COMMIT_EVERY:
                 flush()
-                context.log.info(f"{tenant.slug}: {i}/{len(todo)} objects ingested")
+                log_event(context, f"{i}/{len(todo)} objects ingested", tenant=tenant.slug)
         flush()
         if removed:
             with graph_store.tenant_tx(tenant.id) as conn:

@@ -15,18 +15,16 @@ Metrics (label `tenant` = slug):
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
+
+from pipelines.base.logs import JsonFormatter, log_event, run_fields, structured_logger  # noqa: F401 - re-exported
 
 METRICS = [
     ("glyph_events_published_total", "counter", "Change events acknowledged by Kafka (acks=all), per tenant.",
@@ -122,75 +120,6 @@ def metrics(output: Path | None, tenants: tuple[str, ...]) -> None:
     else:
         write_atomically(output, text)
         click.echo(f"wrote {len(figures)} tenants to {output}", err=True)
-
-
-# ------------------------------------------------------------------------------------------ structured logs
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and the structured fields (tenant, run_id, ...)."""
-
-    FIELDS = ("tenant", "tenant_id", "run_id", "job", "partition", "step", "stage")
-
-    def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, Any] = {"ts": round(record.created, 3), "level": record.levelname.lower(),
-                                "logger": record.name, "msg": record.getMessage()}
-        for key in self.FIELDS:
-            value = getattr(record, key, None)
-            if value is not None:
-                data[key] = value
-        extra = getattr(record, "fields", None)
-        if isinstance(extra, Mapping):
-            data.update(extra)
-        if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
-        return json.dumps(data, default=str)
-
-
-def run_fields(context: Any, tenant: str | None = None, **fields: Any) -> dict[str, Any]:
-    """Fields for a log line from a Dagster context: run id, job, partition, step (+ the tenant, + extras)."""
-    out: dict[str, Any] = {"run_id": getattr(context, "run_id", None)}
-    for attr, key in (("job_name", "job"), ("partition_key", "partition")):
-        try:
-            out[key] = getattr(context, attr)
-        except Exception:  # noqa: BLE001 - unpartitioned runs raise on partition_key
-            out[key] = None
-    try:
-        out["step"] = context.op_execution_context.op_handle.name if hasattr(context, "op_execution_context") \
-            else context.op_handle.name
-    except Exception:  # noqa: BLE001
-        out["step"] = None
-    out["tenant"] = tenant
-    out.update(fields)
-    return {k: v for k, v in out.items() if v is not None}
-
-
-def log_event(context: Any, message: str, *, tenant: str | None = None, level: int = logging.INFO,
-              **fields: Any) -> str:
-    """Log `message` with tenant and run ids: as one JSON line on the `glyph` logger (GLYPH_LOG_FORMAT=json to
-    stdout, picked up by the cluster's log shipper) and, readable, in Dagster's own run log. Returns the JSON line."""
-    data = run_fields(context, tenant, **fields)
-    line = json.dumps({"msg": message, **data}, default=str)
-    logger = structured_logger()
-    logger.log(level, message, extra={"fields": data})
-    dagster_log = getattr(context, "log", None)
-    if dagster_log is not None:
-        dagster_log.log(level, f"{message} " + " ".join(f"{k}={v}" for k, v in data.items()))
-    return line
-
-
-def structured_logger(name: str = "glyph") -> logging.Logger:
-    """The `glyph` logger; JSON lines to stderr when GLYPH_LOG_FORMAT=json (the Helm values set it)."""
-    logger = logging.getLogger(name)
-    if not getattr(logger, "_glyph_configured", False):
-        if os.environ.get("GLYPH_LOG_FORMAT", "").lower() == "json":
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(JsonFormatter())
-            logger.addHandler(handler)
-            logger.setLevel(logging.INFO)
-            logger.propagate = False
-        logger._glyph_configured = True  # type: ignore[attr-defined]
-    return logger
 
 
 if __name__ == "__main__":  # `python -m pipelines.metrics` before the command is registered

@@ -269,7 +269,7 @@ def _run(store: GraphStore, iterations: int, warmup: int, recall_probes: int, se
     # the ef_search sweep reuses the size-class probes (exact answers cached): smallest and largest class
     sweep: list[dict[str, Any]] = []
     classes = list(_size_classes(targets).items())
-    (small_label, small), (big_label, big) = classes[0], classes[-1]
+    (_, small), (_, big) = classes[0], classes[-1]
     small_q = probe_vecs[recall_probes: recall_probes * 2]
     big_q = probe_vecs[recall_probes * len(classes): recall_probes * (len(classes) + 1)]
     for ef in ef_sweep:
