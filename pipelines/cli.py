@@ -210,6 +210,46 @@ def _print_summary(slugs: list[str], timings: list, elapsed: float) -> None:  # 
     click.echo(f"\nevents delivered to Kafka in this run: {published}; total time {elapsed:.1f} s")
 
 
+@main.command("backfill")
+@click.option("--tenant", "slugs", multiple=True, help="Tenant slug (repeatable; default: every active tenant).")
+@click.option("--from", "first", required=True, help="First day (YYYY-MM-DD, UTC) of glyph windows.")
+@click.option("--to", "last", required=True, help="Last day (inclusive).")
+@click.option("--skip-ingest", is_flag=True, help="Only the glyph windows, not the tenant stages.")
+def backfill(slugs: tuple[str, ...], first: str, last: str, skip_ingest: bool) -> None:
+    """Tenants x days from the command line: the tenant stages per tenant, then one glyph run per day.
+
+    The same runs the UI's backfill launches (glyph_days partitions with the glyph/tenants tag), executed here.
+    """
+    from datetime import date, timedelta
+
+    import dagster as dg
+
+    from pipelines.base.partitions import TENANT_TAG
+    from pipelines.base.settings import resources
+    from pipelines.runner import ensure_tenant_partitions, prepare_dagster_home, run_job
+
+    _load_local_env()
+    prepare_dagster_home()
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    if end < start:
+        raise click.BadParameter("--to is before --from")
+    store = resources(resolved=True)["graph_store"]
+    chosen = list(slugs) or [t.slug for t in store.tenants() if t.status != "suspended"]
+    store.close()
+    days = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+    click.echo(f"backfill: {len(chosen)} tenants x {len(days)} days")
+    results = []
+    with dg.DagsterInstance.get() as instance:
+        ensure_tenant_partitions(instance, chosen)
+        if not skip_ingest:
+            results += [run_job("tenant_ingest", partition_key=s, instance=instance, log=click.echo) for s in chosen]
+        results += [run_job("glyph_days", partition_key=d, tags={TENANT_TAG: ",".join(chosen)}, instance=instance,
+                            log=click.echo) for d in days]
+    failed = [r.name for r in results if not r.ok]
+    if failed:
+        raise click.ClickException(f"failed: {', '.join(failed)} (re-running is safe)")
+
+
 @main.command("demo")
 def demo() -> None:
     """Everything end to end on the embedded services: up, migrate, two tenants, sample corpus, all stages."""
