@@ -41,7 +41,14 @@ def change_events(context: dg.AssetExecutionContext, config: PublishConfig, grap
         pending = {str(t): int(n) for t, n in conn.execute(load_sql("pending_outbox")).fetchall()}
     if not pending:
         return dg.MaterializeResult(metadata={"events_published": 0, "tenants": 0, "pending_after": 0})
-    producer = event_bus.producer()
+    try:
+        producer = event_bus.producer()
+    except TransientError as exc:
+        # the broker is unreachable: record it on every pending event, so the outbox itself shows why they wait
+        for tenant_id in sorted(pending):
+            with graph_store.tenant_tx(tenant_id) as conn:
+                conn.execute(load_sql("mark_pending_outbox_failed"), {"tenant_id": tenant_id, "error": str(exc)[:500]})
+        raise
     published: dict[str, int] = {}
     records_sent = tombstones = 0
     try:

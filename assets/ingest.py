@@ -13,6 +13,7 @@ import time
 from collections import Counter
 
 import dagster as dg
+import psycopg
 
 from glyph_core.errors import QuarantinedDocument
 from glyph_core.parsing import ParseLimits, parse_document, validate_object_key
@@ -56,14 +57,12 @@ def source_documents(context: dg.AssetExecutionContext, graph_store: GraphStore,
         quarantined: list[dict[str, object]] = []
 
         def flush() -> None:
-            if not batch and not quarantined:
-                return
-            with graph_store.tenant_tx(tenant.id) as conn:
-                with conn.cursor() as cur:
-                    if batch:
-                        cur.executemany(load_sql("upsert_file"), batch)
-                    if quarantined:
-                        cur.executemany(load_sql("record_quarantine"), quarantined)
+            for row, reason in _write_batch(graph_store, tenant.id, batch, quarantined, context.run_id):
+                log_event(context, f"quarantined {row['storage_path']}: text_too_large: {reason}", tenant=tenant.slug,
+                          level=logging.WARNING)
+                reasons["text_too_large"] += 1
+                counts["quarantined"] += 1
+                counts["parsed"] -= 1
             batch.clear()
             quarantined.clear()
 
@@ -106,6 +105,43 @@ def source_documents(context: dg.AssetExecutionContext, graph_store: GraphStore,
         "objects_removed": len(removed),
         "duration_s": round(time.perf_counter() - started, 3),
     })
+
+
+def _write_batch(graph_store: GraphStore, tenant_id: str, files: list[dict[str, object]],
+                 refused: list[dict[str, object]], run_id: str) -> list[tuple[dict[str, object], str]]:
+    """Write file and quarantine rows in one transaction; returns the rows a database limit refused.
+
+    A document over a database limit (e.g. the files full-text index: a tsvector holds at most 1 MB) must not block
+    its tenant: the batch is then written row by row and only the offenders are quarantined (`text_too_large`).
+    """
+
+    def write(rows: list[dict[str, object]], quarantine: list[dict[str, object]]) -> None:
+        with graph_store.tenant_tx(tenant_id) as conn, conn.cursor() as cur:
+            if rows:
+                cur.executemany(load_sql("upsert_file"), rows)
+            if quarantine:
+                cur.executemany(load_sql("record_quarantine"), quarantine)
+
+    if not files and not refused:
+        return []
+    try:
+        write(files, refused)
+        return []
+    except psycopg.errors.ProgramLimitExceeded:
+        pass
+    too_large: list[tuple[dict[str, object], str]] = []
+    for row in files:
+        try:
+            write([row], [])
+        except psycopg.errors.ProgramLimitExceeded as exc:
+            reason = f"the extracted text exceeds a database limit ({str(exc).splitlines()[0]})"
+            row.update(status="failed", text=None, content_hash=None, error=f"text_too_large: {reason}")
+            write([row], [{"tenant_id": tenant_id, "object_key": row["storage_path"], "etag": row["etag"],
+                           "reason_code": "text_too_large", "reason": reason, "size_bytes": row["size_bytes"],
+                           "run_id": run_id}])
+            too_large.append((row, reason))
+    write([], refused)
+    return too_large
 
 
 def _file_row(tenant_id: str, key: str, etag: str, size: int, version: str | None) -> dict[str, object]:

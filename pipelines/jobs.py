@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-
 TENANT_STAGES = ["source_documents", "chunks", "embeddings", "knowledge_graph"]
 
 tenant_ingest = dg.define_asset_job(

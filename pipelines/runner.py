@@ -69,8 +69,13 @@ def run_job(name: str, *, partition_key: str | None = None, tags: dict[str, str]
     log(f"  {timing.name:42} {'ok' if result.success else 'FAILED'} in {timing.seconds:6.1f} s")
     if not result.success:
         for event in result.all_events:
-            if event.is_failure and event.step_failure_data:
-                log(f"    {event.step_key}: {event.step_failure_data.error.message.strip()[:400]}")
+            if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+                error = event.step_failure_data.error
+                # skip Dagster's retry wrappers ("Exceeded max_retries of 3") down to the asset's own message
+                while error.message.startswith(("Exceeded max_retries", "dagster._core.execution.plan.utils.Retry")) \
+                        and (error.cause or error.context) is not None:
+                    error = error.cause or error.context
+                log(f"    {event.step_key}: {error.message.strip()[:400]}")
     return timing
 
 

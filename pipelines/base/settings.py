@@ -29,7 +29,9 @@ def env_bool(name: str, default: bool) -> bool:
 
 def redact(text: str) -> str:
     """Hide passwords in DSNs/URLs (`scheme://user:secret@host` -> `scheme://user:***@host`) before logging."""
-    return re.sub(r"(://[^:/@\s]*:)[^@\s]+@", r"\1***@", text)
+    text = re.sub(r"(://[^:/@\s]*:)[^@\s]+@", r"\1***@", text)
+    # libpq keyword DSNs (`password=...`) and URL query parameters (`?password=...`, `&sslpassword=...`)
+    return re.sub(r"(?i)\b((?:ssl)?password=)(?:'(?:[^'\\]|\\.)*'|[^\s&]+)", r"\1***", text)
 
 
 def resources(resolved: bool = False) -> dict[str, Any]:
@@ -38,7 +40,13 @@ def resources(resolved: bool = False) -> dict[str, Any]:
     For Dagster (default) secrets stay `EnvVar`s, read at run time and shown by name only. `resolved=True` reads
     the values now, for use outside a Dagster run (CLI, tests), where an EnvVar cannot be dereferenced.
     """
-    from pipelines.base.resources import Cache, Embedder, EventBus, GraphStore, ObjectStore
+    from pipelines.base.resources import (
+        Cache,
+        Embedder,
+        EventBus,
+        GraphStore,
+        ObjectStore,
+    )
 
     def var(name: str) -> Any:
         return require(name) if resolved else dg.EnvVar(name)
