@@ -20,6 +20,9 @@ from tests.faults.conftest import bucket, failure_messages, rows, run, s3_client
 pytestmark = [pytest.mark.services, pytest.mark.faults, pytest.mark.timeout(400)]
 
 
+DATABASE_LIMIT_OUTCOMES = {"hostile/json-many-keys.json": "quarantine:text_too_large"}
+
+
 def _all_keys() -> set[str]:
     return {o.object_name for o in s3_client().list_objects(bucket(), recursive=True)}
 
@@ -37,6 +40,9 @@ def _upload_ingest_check(s3_tenant: Any, dagster_instance: Any, corpus: list[tup
     attempted: dict[str, str] = {}  # full key -> expected
     for rel, data, expected in corpus:
         key = f"{slug}/{rel}"
+        # parses fine, but its flattened text overflows the files full-text index (a tsvector holds at most 1 MB):
+        # the database refuses that one row and ingest quarantines just it, never the whole batch
+        expected = DATABASE_LIMIT_OUTCOMES.get(rel, expected)
         try:
             client.put_object(bucket(), key, io.BytesIO(data), len(data))
             attempted[key] = expected
