@@ -6,14 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-# --- issue #6: headless browser for tests/pipelines/test_ui_browser.py ------------------------------------------
-# Debian's chromium (Playwright drives it with executable_path=/usr/bin/chromium; no browser download, ever).
-# Only as root and only when missing; the Python side (playwright) is in pyproject's dev extras.
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
-    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
-fi
-# --- end issue #6 block ---------------------------------------------------------------------------------------------
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ -f "$stamp" ]; then exit 0; fi
 .venv/bin/python -m pip install -q --upgrade pip
