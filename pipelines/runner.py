@@ -23,7 +23,6 @@ def prepare_dagster_home() -> None:
     """DAGSTER_HOME = project root (dagster.yaml, Postgres storage) or a sqlite instance under .glyph/ if no PG URL."""
     from pipelines.services import state_dir
 
-    os.environ.setdefault("GLYPH_DAGSTER_ARTIFACTS", str(state_dir() / "dagster"))
     if "DAGSTER_HOME" in os.environ:
         return
     if os.environ.get("GLYPH_DAGSTER_PG_URL"):

@@ -119,6 +119,8 @@ class LocalConfig:
             "GLYPH_S3_BUCKET": "glyph-documents",
             "GLYPH_KAFKA_BOOTSTRAP": f"127.0.0.1:{self.kafka_port}",
             "GLYPH_REDIS_URL": f"redis://:{self.redis_password}@127.0.0.1:{self.redis_port}/0",
+            # the project's Dagster instance (dagster.yaml at the project root) for `dagster` commands run by hand
+            "DAGSTER_HOME": str(PROJECT_ROOT),
         }
 
 

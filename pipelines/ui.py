@@ -70,7 +70,6 @@ def _binary(name: str) -> str:
 
 def ui_environment() -> dict[str, str]:
     """The process environment for the webserver and daemon: GLYPH_* settings, DAGSTER_HOME = project root."""
-    from pipelines.runner import prepare_dagster_home
     from pipelines.services import state_dir
 
     if (state_dir() / "services.json").exists():
@@ -84,9 +83,6 @@ def ui_environment() -> dict[str, str]:
     env = dict(os.environ)
     env["DAGSTER_HOME"] = str(PROJECT_ROOT)
     os.environ["DAGSTER_HOME"] = str(PROJECT_ROOT)
-    prepare_dagster_home()  # sets GLYPH_DAGSTER_ARTIFACTS (local artifact storage) when unset
-    env["GLYPH_DAGSTER_ARTIFACTS"] = os.environ["GLYPH_DAGSTER_ARTIFACTS"]
-    Path(env["GLYPH_DAGSTER_ARTIFACTS"]).mkdir(parents=True, exist_ok=True)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
