@@ -57,7 +57,7 @@ def source_documents(context: dg.AssetExecutionContext, graph_store: GraphStore,
         quarantined: list[dict[str, object]] = []
 
         def flush() -> None:
-            for row, reason in _write_batch(graph_store, tenant.id, batch, quarantined, context.run_id):
+            for row, reason in _write_batch(graph_store, tenant.id, batch, quarantined, context.run.run_id):
                 log_event(context, f"quarantined {row['storage_path']}: text_too_large: {reason}", tenant=tenant.slug,
                           level=logging.WARNING)
                 reasons["text_too_large"] += 1
@@ -81,7 +81,7 @@ def source_documents(context: dg.AssetExecutionContext, graph_store: GraphStore,
                 row.update(status="failed", error=f"{exc.reason_code}: {exc.reason}")
                 quarantined.append({"tenant_id": tenant.id, "object_key": key, "etag": etag,
                                     "reason_code": exc.reason_code, "reason": exc.reason, "size_bytes": size,
-                                    "run_id": context.run_id})
+                                    "run_id": context.run.run_id})
                 reasons[exc.reason_code] += 1
                 counts["quarantined"] += 1
                 log_event(context, f"quarantined {key}: {exc.reason_code}: {exc.reason}", tenant=tenant.slug,
