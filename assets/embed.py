@@ -9,19 +9,15 @@ A model change (new `model_key`) re-embeds every chunk of the tenant, because no
 import time
 
 import dagster as dg
-import numpy as np
 
 from pipelines.base.logs import log_event
 from pipelines.base.partitions import tenant_partitions
 from pipelines.base.resources import Cache, Embedder, GraphStore
 from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
 from pipelines.base.sql import load_sql
+from pipelines.base.vectors import parse_vector, vector_literal
 
 ENCODE_BATCH = 256  # texts per encode + commit: bounded memory, progress in the UI, little lost on a crash
-
-
-def _parse_vector(text: str) -> np.ndarray:
-    return np.asarray(text.strip("[]").split(","), dtype=np.float32)
 
 
 @dg.asset(
@@ -48,7 +44,7 @@ def embeddings(context: dg.AssetExecutionContext, graph_store: GraphStore, embed
             batch = todo[start:start + ENCODE_BATCH]
             hashes = sorted({h for _, h, _ in batch})
             with graph_store.tenant_tx(tenant.id) as conn:
-                known = {h: _parse_vector(v) for h, v in conn.execute(
+                known = {h: parse_vector(v) for h, v in conn.execute(
                     load_sql("vectors_by_hash"), {"tenant_id": tenant.id, "model": model, "hashes": hashes})}
             from_db += sum(1 for _, h, _ in batch if h in known)
             cached = cache.get_vectors(tenant.id, model, [h for h in hashes if h not in known])
@@ -67,7 +63,7 @@ def embeddings(context: dg.AssetExecutionContext, graph_store: GraphStore, embed
                 conn.execute(load_sql("create_stage_embeddings"))
                 with conn.cursor().copy("COPY stage_embeddings (obj_id, content_hash, vec) FROM STDIN") as copy:
                     for chunk_id, h, _ in batch:
-                        copy.write_row((chunk_id, h, "[" + ",".join(map(repr, known[h].tolist())) + "]"))
+                        copy.write_row((chunk_id, h, vector_literal(known[h])))
                 conn.execute(load_sql("upsert_embeddings"), {"tenant_id": tenant.id, "model": model})
             log_event(context, f"{min(start + ENCODE_BATCH, len(todo))}/{len(todo)} chunks embedded "
                                f"({encoded} encoded so far)", tenant=tenant.slug)

@@ -19,6 +19,7 @@ from pipelines.base.partitions import day_partitions, tenants_from_tag
 from pipelines.base.resources import Embedder, GraphStore
 from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
 from pipelines.base.sql import load_sql
+from pipelines.base.vectors import parse_vector
 
 FIT_SAMPLE = 20_000  # PCA on at most this many vectors; projecting all of them is cheap
 
@@ -66,7 +67,7 @@ def glyph_projections(context: dg.AssetExecutionContext, graph_store: GraphStore
             fingerprint = _fingerprint(ids, [r[2] for r in rows])
             previous = None if state is None else Projection(np.asarray(state[0]), np.asarray(state[1]).reshape(3, -1),
                                                              int(state[2]), int(state[3]))
-            vectors = np.asarray([np.asarray(r[2].strip("[]").split(","), dtype=np.float32) for r in rows]) \
+            vectors = np.asarray([parse_vector(r[2]) for r in rows]) \
                 if rows else np.zeros((0, 384), dtype=np.float32)
             if previous is not None and state is not None and state[4] == fingerprint:
                 projection = previous  # same vectors as last fit: identical positions, no events

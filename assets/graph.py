@@ -11,7 +11,6 @@ import json
 import time
 
 import dagster as dg
-import numpy as np
 
 from glyph_core.graph import (
     ChunkInput,
@@ -25,6 +24,7 @@ from pipelines.base.partitions import tenant_partitions
 from pipelines.base.resources import Embedder, GraphStore
 from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
 from pipelines.base.sql import load_sql
+from pipelines.base.vectors import parse_vector, vector_literal
 
 DOCS_PER_TX = 50
 NO_DANGLING_EDGES = "no_dangling_edges"
@@ -33,14 +33,6 @@ NO_DANGLING_EDGES = "no_dangling_edges"
 class GraphConfig(dg.Config):  # type: ignore[misc]
     similarity_k: int = 5
     similarity_threshold: float = 0.6
-
-
-def _vec(text: str | None) -> np.ndarray | None:
-    return None if text is None else np.asarray(str(text).strip("[]").split(","), dtype=np.float32)
-
-
-def _vec_literal(v: np.ndarray | None) -> str | None:
-    return None if v is None else "[" + ",".join(map(repr, v.tolist())) + "]"
 
 
 @dg.asset(
@@ -78,7 +70,7 @@ def knowledge_graph(context: dg.AssetExecutionContext, config: GraphConfig, grap
                                           {"tenant_id": tid, "model": model, "file_ids": file_ids}).fetchall()
                 by_file: dict[object, list[ChunkInput]] = {}
                 for file_id, _cid, index, text, chash, vec in chunk_rows:
-                    by_file.setdefault(file_id, []).append(ChunkInput(index, text, chash, _vec(vec)))
+                    by_file.setdefault(file_id, []).append(ChunkInput(index, text, chash, None if vec is None else parse_vector(vec)))
                 nodes, edges, hierarchy = [], [], set()
                 for file_id, key, chash, etag, meta in batch:
                     meta = meta or {}
@@ -96,7 +88,7 @@ def knowledge_graph(context: dg.AssetExecutionContext, config: GraphConfig, grap
                 with conn.cursor().copy("COPY stage_nodes FROM STDIN") as copy:
                     for n in unique_nodes:
                         copy.write_row((n.external_key, n.kind, n.name, n.summary, n.content, n.content_hash,
-                                        n.source_key, n.source_version, _vec_literal(n.vector), n.color, n.size,
+                                        n.source_key, n.source_version, None if n.vector is None else vector_literal(n.vector), n.color, n.size,
                                         json.dumps(n.metadata)))
                 with conn.cursor().copy("COPY stage_edges FROM STDIN") as copy:
                     for e in edges:
