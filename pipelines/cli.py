@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from pipelines.base.resources import GraphStore
+    from pipelines.runner import StepTiming
 
 
 def _load_local_env() -> None:
@@ -186,17 +191,16 @@ def _run_and_report(slugs: list[str] | None) -> None:
     with dg.DagsterInstance.get() as instance:
         timings = run_all(slugs, instance, log=click.echo)
     elapsed = time.perf_counter() - started
-    _print_summary(slugs, timings, elapsed)
+    _print_summary(store, slugs, timings, elapsed)
     store.close()
     if not all(t.ok for t in timings):
         raise click.ClickException("some steps failed (see above); re-running is safe and resumes the work")
 
 
-def _print_summary(slugs: list[str], timings: list, elapsed: float) -> None:  # type: ignore[type-arg]
-    from pipelines.base.settings import resources
+def _print_summary(store: "GraphStore", slugs: list[str], timings: "list[StepTiming]", elapsed: float) -> None:
+    """Per-tenant totals as the app role in each tenant's context, then the run's delivered events and time."""
     from pipelines.base.sql import load_sql
 
-    store = resources(resolved=True)["graph_store"]
     by_slug = {t.slug: t for t in store.tenants()}
     published = sum(int(t.metadata.get("change_events", {}).get("events_published", 0)) for t in timings)
     click.echo("")
@@ -206,7 +210,6 @@ def _print_summary(slugs: list[str], timings: list, elapsed: float) -> None:  # 
         with store.tenant_tx(by_slug[slug].id) as conn:
             row = conn.execute(load_sql("tenant_summary"), {"tenant_id": by_slug[slug].id}).fetchone()
         click.echo(f"{slug:12} " + " ".join(f"{v:>{w}}" for v, w in zip(row, (9, 11, 7, 7, 7, 7, 7, 7))))
-    store.close()
     click.echo(f"\nevents delivered to Kafka in this run: {published}; total time {elapsed:.1f} s")
 
 
