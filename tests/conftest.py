@@ -7,7 +7,6 @@ Tests create their own tenants with random slugs and delete them afterwards (ten
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -69,21 +68,18 @@ def graph_store(resources: dict[str, Any]) -> Any:
 @pytest.fixture()
 def make_tenant(env: dict[str, str], migrated: None) -> Iterator[Callable[[str], tuple[str, str]]]:
     """Factory: make_tenant("acme") -> (tenant_id, slug) with a unique slug; deleted (cascade) after the test."""
+    from tests.helpers import create_tenant, delete_tenant_rows
+
     created: list[str] = []
 
     def make(prefix: str = "t") -> tuple[str, str]:
-        tenant_id = str(uuid.uuid4())
-        slug = f"{prefix}-{tenant_id[:8]}"
-        with psycopg.connect(env["GLYPH_DATABASE_URL"], autocommit=True) as conn:
-            conn.execute("INSERT INTO tenants (id, slug, name) VALUES (%s, %s, %s)", (tenant_id, slug, prefix.title()))
+        tenant_id, slug = create_tenant(prefix)
         created.append(tenant_id)
         return tenant_id, slug
 
     yield make
-    with psycopg.connect(env["GLYPH_DATABASE_URL"], autocommit=True) as conn:
-        for tenant_id in created:
-            conn.execute("SELECT set_config('app.tenant_id', %s, false)", (tenant_id,))
-            conn.execute("DELETE FROM tenants WHERE id = %s", (tenant_id,))
+    for tenant_id in created:
+        delete_tenant_rows(tenant_id)
 
 
 @pytest.fixture()

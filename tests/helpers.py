@@ -20,17 +20,24 @@ def upload(resources: dict[str, Any], slug: str, docs: dict[str, str | bytes]) -
 
 
 def create_tenant(slug_prefix: str) -> tuple[str, str]:
+    """A tenant with a unique slug `<prefix>-<8 hex>`, provisioned as the owner role."""
     tenant_id = str(uuid.uuid4())
     slug = f"{slug_prefix}-{tenant_id[:8]}"
     with psycopg.connect(os.environ["GLYPH_DATABASE_URL"], autocommit=True) as conn:
-        conn.execute("INSERT INTO tenants (id, slug, name) VALUES (%s, %s, %s)", (tenant_id, slug, slug))
+        conn.execute("INSERT INTO tenants (id, slug, name) VALUES (%s, %s, %s)", (tenant_id, slug, slug_prefix.title()))
     return tenant_id, slug
 
 
-def delete_tenant(resources: dict[str, Any], tenant_id: str, slug: str) -> None:
+def delete_tenant_rows(tenant_id: str) -> None:
+    """Delete a tenant (cascades to all its rows); needs that tenant's context, no policy deletes across tenants."""
     with psycopg.connect(os.environ["GLYPH_DATABASE_URL"], autocommit=True) as conn:
         conn.execute("SELECT set_config('app.tenant_id', %s, false)", (tenant_id,))
         conn.execute("DELETE FROM tenants WHERE id = %s", (tenant_id,))
+
+
+def delete_tenant(resources: dict[str, Any], tenant_id: str, slug: str) -> None:
+    """The tenant's rows and its objects in the bucket."""
+    delete_tenant_rows(tenant_id)
     store = resources["object_store"]
     for key, *_ in store.list(f"{slug}/"):
         store.remove(key)

@@ -124,9 +124,11 @@ class GraphStore(dg.ConfigurableResource):  # type: ignore[misc]
         return [Tenant(str(r[0]), r[1], r[2]) for r in rows]
 
     def tenant_by_slug(self, slug: str) -> Tenant:
-        for tenant in self.tenants():
-            if tenant.slug == slug:
-                return tenant
+        """Every stage resolves its partition key here: one row, not the whole directory (10,000 tenants)."""
+        with self.app_connection() as conn:
+            row = conn.execute(load_sql("get_tenant"), {"slug": slug}).fetchone()
+        if row is not None:
+            return Tenant(str(row[0]), row[1], row[2])
         raise dg.Failure(f"unknown tenant '{slug}': add it with `glyph tenants add {slug}`", allow_retries=False)
 
     def create_tenant(self, slug: str, name: str, tenant_id: str | None = None) -> str:
