@@ -13,7 +13,15 @@ import pytest
 
 from pipelines.base.partitions import TENANT_TAG
 from pipelines.runner import ensure_tenant_partitions, run_job
-from tests.helpers import consume_all, create_tenant, delete_tenant, event_value, header, in_tenant, upload
+from tests.helpers import (
+    consume_all,
+    create_tenant,
+    delete_tenant,
+    event_value,
+    header,
+    in_tenant,
+    upload,
+)
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "change-event.schema.json").read_text())
 TODAY = datetime.now(timezone.utc).date().isoformat()

@@ -1,6 +1,12 @@
 import numpy as np
 
-from glyph_core.graph import ChunkInput, DocumentInput, build_document_graph, folder_tags, mean_vector
+from glyph_core.graph import (
+    ChunkInput,
+    DocumentInput,
+    build_document_graph,
+    folder_tags,
+    mean_vector,
+)
 
 
 def _doc(tags: tuple[str, ...] = ("guides",)) -> DocumentInput:

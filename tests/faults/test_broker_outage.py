@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.faults.conftest import failure_messages, rows, run, service_down, service_status, tenant_conn
+from tests.faults.conftest import (
+    failure_messages,
+    rows,
+    run,
+    service_down,
+    service_status,
+    tenant_conn,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.faults, pytest.mark.timeout(400)]
 

@@ -10,7 +10,13 @@ import dagster as dg
 import pytest
 
 from glyph_core.errors import TransientError
-from tests.faults.conftest import graph_snapshot, run_job_safe, put_objects, rows, tiny_docs
+from tests.faults.conftest import (
+    graph_snapshot,
+    put_objects,
+    rows,
+    run_job_safe,
+    tiny_docs,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.faults, pytest.mark.timeout(400)]
 

@@ -11,9 +11,8 @@ import io
 from collections import Counter
 from typing import Any
 
-import pytest
-
 import dagster as dg
+import pytest
 
 from tests.faults.conftest import bucket, failure_messages, rows, run, s3_client
 

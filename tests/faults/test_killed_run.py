@@ -17,7 +17,14 @@ from typing import Any
 
 import pytest
 
-from tests.faults.conftest import ROOT, graph_snapshot, put_objects, rows, run, tiny_docs
+from tests.faults.conftest import (
+    ROOT,
+    graph_snapshot,
+    put_objects,
+    rows,
+    run,
+    tiny_docs,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.faults, pytest.mark.timeout(500)]
 

@@ -8,8 +8,15 @@ from typing import Any
 
 import pytest
 
-from tests.faults.conftest import (failure_messages, put_objects, rows, run, service_down, service_status,
-                                   tiny_docs)
+from tests.faults.conftest import (
+    failure_messages,
+    put_objects,
+    rows,
+    run,
+    service_down,
+    service_status,
+    tiny_docs,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.faults, pytest.mark.timeout(400)]
 

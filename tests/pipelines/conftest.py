@@ -12,8 +12,8 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path

@@ -37,7 +37,10 @@ query PartitionsPage($key: AssetKeyInput!) {
 
 def _partitions_page_query_seconds(instance: dg.DagsterInstance) -> float:
     """What the UI's partitions page asks for one tenant-partitioned asset, through Dagster's GraphQL schema."""
-    from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
+    from dagster_graphql.test.utils import (
+        define_out_of_process_context,
+        execute_dagster_graphql,
+    )
 
     definitions = str(Path(__file__).resolve().parents[2] / "pipelines" / "definitions.py")
     with define_out_of_process_context(definitions, "defs", instance) as context:
