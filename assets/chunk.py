@@ -12,11 +12,11 @@ import dagster as dg
 import polars as pl
 
 from glyph_core.chunking import ChunkSpec, chunk_text, load_tokenizer
-from pipelines.base.logs import log_event
-from pipelines.base.partitions import tenant_partitions
-from pipelines.base.resources import GraphStore
-from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
-from pipelines.base.sql import load_sql
+from glyph_io.logs import log_event
+from assets.partitions import tenant_partitions
+from glyph_io.resources import GraphStore
+from assets.retries import TRANSIENT_RETRY, retry_transient
+from glyph_io.sql import load_sql
 
 FILES_PER_TX = 100
 

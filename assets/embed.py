@@ -10,12 +10,12 @@ import time
 
 import dagster as dg
 
-from pipelines.base.logs import log_event
-from pipelines.base.partitions import tenant_partitions
-from pipelines.base.resources import Cache, Embedder, GraphStore
-from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
-from pipelines.base.sql import load_sql
-from pipelines.base.vectors import parse_vector, vector_literal
+from glyph_io.logs import log_event
+from assets.partitions import tenant_partitions
+from glyph_io.resources import Cache, Embedder, GraphStore
+from assets.retries import TRANSIENT_RETRY, retry_transient
+from glyph_io.sql import load_sql
+from glyph_io.vectors import parse_vector, vector_literal
 
 ENCODE_BATCH = 256  # texts per encode + commit: bounded memory, progress in the UI, little lost on a crash
 

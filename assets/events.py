@@ -12,10 +12,10 @@ import dagster as dg
 
 from glyph_core.errors import TransientError
 from glyph_core.events import OutboxEvent, to_records
-from pipelines.base.logs import log_event
-from pipelines.base.resources import EventBus, GraphStore
-from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
-from pipelines.base.sql import load_sql
+from glyph_io.logs import log_event
+from glyph_io.resources import EventBus, GraphStore
+from assets.retries import TRANSIENT_RETRY, retry_transient
+from glyph_io.sql import load_sql
 
 BATCH = 1000
 

@@ -14,12 +14,12 @@ import dagster as dg
 import numpy as np
 
 from glyph_core.projection import Projection, fit_projection
-from pipelines.base.logs import log_event
-from pipelines.base.partitions import day_partitions, tenants_from_tag
-from pipelines.base.resources import Embedder, GraphStore
-from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
-from pipelines.base.sql import load_sql
-from pipelines.base.vectors import parse_vector
+from glyph_io.logs import log_event
+from assets.partitions import day_partitions, tenants_from_tag
+from glyph_io.resources import Embedder, GraphStore
+from assets.retries import TRANSIENT_RETRY, retry_transient
+from glyph_io.sql import load_sql
+from glyph_io.vectors import parse_vector
 
 FIT_SAMPLE = 20_000  # PCA on at most this many vectors; projecting all of them is cheap
 

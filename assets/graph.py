@@ -19,12 +19,12 @@ from glyph_core.graph import (
     folder_tags,
     safe_slug,
 )
-from pipelines.base.logs import log_event
-from pipelines.base.partitions import tenant_partitions
-from pipelines.base.resources import Embedder, GraphStore
-from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
-from pipelines.base.sql import load_sql
-from pipelines.base.vectors import parse_vector, vector_literal
+from glyph_io.logs import log_event
+from assets.partitions import tenant_partitions
+from glyph_io.resources import Embedder, GraphStore
+from assets.retries import TRANSIENT_RETRY, retry_transient
+from glyph_io.sql import load_sql
+from glyph_io.vectors import parse_vector, vector_literal
 
 DOCS_PER_TX = 50
 NO_DANGLING_EDGES = "no_dangling_edges"

@@ -14,9 +14,9 @@ import dagster as dg
 from psycopg import sql
 
 from glyph_core.vector_index import index_name, plan_tenant_indexes
-from pipelines.base.resources import GraphStore
-from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
-from pipelines.base.sql import load_sql
+from glyph_io.resources import GraphStore
+from assets.retries import TRANSIENT_RETRY, retry_transient
+from glyph_io.sql import load_sql
 
 INDEX = "nodes_v2_emb384_hnsw_idx"
 RECALL_CHECK = "recall_at_10"

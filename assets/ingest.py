@@ -17,11 +17,11 @@ import psycopg
 
 from glyph_core.errors import QuarantinedDocument
 from glyph_core.parsing import ParseLimits, parse_document, validate_object_key
-from pipelines.base.logs import log_event
-from pipelines.base.partitions import tenant_partitions
-from pipelines.base.resources import GraphStore, ObjectStore
-from pipelines.base.retries import TRANSIENT_RETRY, retry_transient
-from pipelines.base.sql import load_sql
+from glyph_io.logs import log_event
+from assets.partitions import tenant_partitions
+from glyph_io.resources import GraphStore, ObjectStore
+from assets.retries import TRANSIENT_RETRY, retry_transient
+from glyph_io.sql import load_sql
 
 FILE_TYPES = {"txt": "text", "md": "text", "html": "document", "htm": "document", "pdf": "document",
               "json": "json", "csv": "csv"}

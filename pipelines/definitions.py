@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets import chunk, embed, events, glyph, graph, index, ingest
 from pipelines import jobs, schedules, sensors
-from pipelines.base import settings
+from glyph_io import settings
 
 STAGES = [ingest, chunk, embed, graph, index, glyph, events]
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import dagster as dg
 
 from pipelines import jobs
-from pipelines.base.partitions import TENANTS
+from assets.partitions import TENANTS
 
 
 @dg.schedule(cron_schedule=os.environ.get("GLYPH_INGEST_CRON", "*/15 * * * *"), job=jobs.tenant_ingest,

@@ -11,8 +11,8 @@ import json
 import dagster as dg
 
 from pipelines import jobs
-from pipelines.base.partitions import TENANTS, tenant_partitions
-from pipelines.base.resources import GraphStore, ObjectStore
+from assets.partitions import TENANTS, tenant_partitions
+from glyph_io.resources import GraphStore, ObjectStore
 
 ACTIVE = {"active", "trial", "enterprise"}
 
@@ -56,7 +56,7 @@ def new_objects(context: dg.SensorEvaluationContext, object_store: ObjectStore) 
 @dg.sensor(job=jobs.publish_events, minimum_interval_seconds=30,
            description="Pending outbox rows trigger the Kafka publisher.")
 def outbox_pending(context: dg.SensorEvaluationContext, graph_store: GraphStore) -> dg.RunRequest | dg.SkipReason:
-    from pipelines.base.sql import load_sql
+    from glyph_io.sql import load_sql
 
     with graph_store.app_connection() as conn:
         rows = conn.execute(load_sql("pending_outbox")).fetchall()

@@ -33,7 +33,7 @@ WORDS = ("graph vector tenant glyph outbox kafka embedding chunk document policy
 
 
 def _load_env() -> None:
-    from pipelines import services
+    from glyph_tools import services
 
     if not os.environ.get("GLYPH_APP_DATABASE_URL") and (services.state_dir() / "services.json").exists():
         for key, value in services.LocalConfig.load_or_create().env().items():
@@ -63,7 +63,7 @@ def run_load(n_tenants: int, n_docs: int, words: int = 30, keep: bool = False,
     import psycopg
     from minio import Minio
 
-    from pipelines.runner import ensure_tenant_partitions, run_job
+    from glyph_tools.runner import ensure_tenant_partitions, run_job
 
     run_id = uuid.uuid4().hex[:6]
     bucket = os.environ.get("GLYPH_S3_BUCKET", "glyph-documents")

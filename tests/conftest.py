@@ -20,7 +20,7 @@ REQUIRED = ["GLYPH_DATABASE_URL", "GLYPH_APP_DATABASE_URL", "GLYPH_READONLY_DATA
 
 def _load_env() -> None:
     """Use the local services' settings when the shell did not export them (e.g. plain `pytest`)."""
-    from pipelines import services
+    from glyph_tools import services
 
     if all(os.environ.get(k) for k in REQUIRED):
         return
@@ -42,7 +42,7 @@ def env() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def migrated(env: dict[str, str]) -> None:
-    from pipelines.base.sql import migrate
+    from glyph_io.sql import migrate
 
     migrate(env["GLYPH_DATABASE_URL"])
 
@@ -55,7 +55,7 @@ def owner_conn(env: dict[str, str], migrated: None) -> Iterator[psycopg.Connecti
 
 @pytest.fixture(scope="session")
 def resources(env: dict[str, str], migrated: None) -> dict[str, Any]:
-    from pipelines.base.settings import resources as make
+    from glyph_io.settings import resources as make
 
     return make(resolved=True)
 

@@ -11,8 +11,8 @@ import dagster as dg
 import jsonschema
 import pytest
 
-from pipelines.base.partitions import TENANT_TAG
-from pipelines.runner import ensure_tenant_partitions, run_job
+from assets.partitions import TENANT_TAG
+from glyph_tools.runner import ensure_tenant_partitions, run_job
 from tests.helpers import (
     consume_all,
     create_tenant,

@@ -44,7 +44,7 @@ def service(action: str, name: str, timeout: float = 150) -> None:
 
 
 def service_status() -> dict[str, bool]:
-    from pipelines import services
+    from glyph_tools import services
 
     return services.status()
 
@@ -179,7 +179,7 @@ def tiny_docs(n: int, seed: int, words: int = 40, folder: str = "docs") -> dict[
 
 def run_job_safe(name: str, *, instance: dg.DagsterInstance, partition_key: str | None = None,
                  tags: dict[str, str] | None = None, log: Callable[[str], None] = print) -> Any:
-    """pipelines.runner.run_job, tolerant of errors in its *reporting* after the run has finished.
+    """glyph_tools.runner.run_job, tolerant of errors in its *reporting* after the run has finished.
 
     (Found by this suite, reported to the lead: runner._metadata read `event.asset_materialization`, a staticmethod
     in Dagster 1.13, and run_job's failure report calls `step_failure_data` on RUN_FAILURE events, which raises
@@ -187,7 +187,7 @@ def run_job_safe(name: str, *, instance: dg.DagsterInstance, partition_key: str 
     """
     from dagster_shared.check import CheckError
 
-    from pipelines import runner
+    from glyph_tools import runner
 
     known = {r.dagster_run.run_id for r in instance.get_run_records()}
     try:
@@ -216,7 +216,7 @@ def run_job_safe(name: str, *, instance: dg.DagsterInstance, partition_key: str 
 
 def run(name: str, instance: dg.DagsterInstance, partition_key: str | None = None,
         tags: dict[str, str] | None = None) -> Any:
-    from pipelines.runner import ensure_tenant_partitions
+    from glyph_tools.runner import ensure_tenant_partitions
 
     if partition_key is not None and name == "tenant_ingest":
         ensure_tenant_partitions(instance, [partition_key])

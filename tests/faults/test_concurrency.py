@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.services, pytest.mark.faults, pytest.mark.timeout(400)
 
 def _parallel_runs(slugs: list[str]) -> list[dict[str, Any]]:
     """run_job("tenant_ingest") for each slug in its own thread (own Dagster instance), started together."""
-    from pipelines.runner import ensure_tenant_partitions
+    from glyph_tools.runner import ensure_tenant_partitions
 
     results: list[dict[str, Any]] = [{} for _ in slugs]
     barrier = threading.Barrier(len(slugs))

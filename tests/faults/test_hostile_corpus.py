@@ -60,7 +60,7 @@ def _upload_ingest_check(s3_tenant: Any, dagster_instance: Any, corpus: list[tup
         assert result.ok, result.log
     else:  # the tenant_ingest job restricted to its first stages (same job, same resources)
         from pipelines.definitions import defs
-        from pipelines.runner import ensure_tenant_partitions
+        from glyph_tools.runner import ensure_tenant_partitions
 
         ensure_tenant_partitions(dagster_instance, [slug])
         outcome = defs.resolve_job_def("tenant_ingest").execute_in_process(

@@ -33,7 +33,7 @@ N_DOCS = 120  # 120 one-chunk documents: two chunk transactions (100 files each)
 CHILD = """
 import sys
 import dagster as dg
-from pipelines.runner import ensure_tenant_partitions, run_job
+from glyph_tools.runner import ensure_tenant_partitions, run_job
 slug = sys.argv[1]
 with dg.DagsterInstance.ephemeral() as instance:
     ensure_tenant_partitions(instance, [slug])

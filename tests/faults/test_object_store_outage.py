@@ -66,7 +66,7 @@ def test_object_store_outage_fails_cleanly_then_recovers(s3_tenant: Any, dagster
     dupes = rows(tenant_id, "SELECT count(*) - count(DISTINCT external_key) FROM nodes_v2")[0][0]
     assert dupes == 0
     assert rows(tenant_id, "SELECT count(*) FROM ingest_quarantine")[0][0] == 0
-    # pipelines.runner.run_job itself (what `glyph run` prints) must return the failure, with its cause
+    # glyph_tools.runner.run_job itself (what `glyph run` prints) must return the failure, with its cause
     assert not any("runner.run_job failed while reporting" in line for line in runner_log), runner_log
     runner_lines = [line for line in runner_log if line.startswith("    source_documents:")]
     assert runner_lines and "object store" in runner_lines[0], runner_log

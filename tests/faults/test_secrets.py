@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from pipelines.base.settings import redact
+from glyph_io.settings import redact
 from tests.faults.conftest import put_objects, run, tiny_docs
 
 pytestmark = [pytest.mark.services, pytest.mark.faults, pytest.mark.timeout(300)]

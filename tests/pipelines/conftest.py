@@ -61,7 +61,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def dagster_home(env: dict[str, str], migrated: None) -> Path:
     """DAGSTER_HOME = project root, so DagsterInstance.get() is the instance `glyph ui` serves (Postgres storage)."""
-    from pipelines.ui import ui_environment
+    from glyph_tools.ui import ui_environment
 
     ui_environment()
     assert os.environ.get("GLYPH_DAGSTER_PG_URL"), "GLYPH_DAGSTER_PG_URL missing: `glyph services up`"
@@ -79,7 +79,7 @@ def pg_instance(dagster_home: Path) -> Iterator[dg.DagsterInstance]:
 def ui_server(dagster_home: Path) -> Iterator[UiServer]:
     """`glyph ui --background` on a free port (through the click command itself), stopped at the end."""
     port = _free_port()
-    cmd = [sys.executable, "-m", "pipelines.ui", "--background", "--port", str(port), "--timeout", "120"]
+    cmd = [sys.executable, "-m", "glyph_tools.ui", "--background", "--port", str(port), "--timeout", "120"]
     started = time.monotonic()
     proc = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, f"glyph ui failed:\n{proc.stdout}\n{proc.stderr}"
@@ -89,14 +89,14 @@ def ui_server(dagster_home: Path) -> Iterator[UiServer]:
     try:
         yield UiServer(url, port)
     finally:
-        subprocess.run([sys.executable, "-m", "pipelines.ui", "stop", "--port", str(port)], cwd=PROJECT_ROOT,
+        subprocess.run([sys.executable, "-m", "glyph_tools.ui", "stop", "--port", str(port)], cwd=PROJECT_ROOT,
                        capture_output=True, text=True, timeout=120)
 
 
 def _object_store() -> Any:
     """The ObjectStore with its settings resolved (the Definitions' copy holds EnvVars, resolved only in runs)."""
-    from pipelines.base.resources import ObjectStore
-    from pipelines.base.settings import env_bool
+    from glyph_io.resources import ObjectStore
+    from glyph_io.settings import env_bool
 
     return ObjectStore(endpoint=os.environ["GLYPH_S3_ENDPOINT"], access_key=os.environ["GLYPH_S3_ACCESS_KEY"],
                        secret_key=os.environ["GLYPH_S3_SECRET_KEY"],
@@ -108,7 +108,7 @@ def _object_store() -> Any:
 def make_ui_tenant(env: dict[str, str], migrated: None, pg_instance: dg.DagsterInstance
                    ) -> Iterator[Callable[..., Tenant]]:
     """Factory: a tenant row, its Dagster partition and (optionally) a few tiny documents under its S3 prefix."""
-    from pipelines.base.partitions import TENANTS
+    from assets.partitions import TENANTS
 
     created: list[Tenant] = []
     store = _object_store()

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from pipelines.bench import BenchDB, database_of
+from glyph_tools.bench import BenchDB, database_of
 
 
 @pytest.mark.timeout(120)
 def test_bench_tiny(env: dict[str, str], tmp_path: Path) -> None:
-    from pipelines.bench.cli import drop, run_bench
-    from pipelines.bench.queries import OPERATIONS
-    from pipelines.bench.synthetic import Scale, bench_tenants
+    from glyph_tools.bench.cli import drop, run_bench
+    from glyph_tools.bench.queries import OPERATIONS
+    from glyph_tools.bench.synthetic import Scale, bench_tenants
 
     db = BenchDB.from_env(database_of(env["GLYPH_DATABASE_URL"]) + "_bench_smoke")
     logs: list[str] = []

@@ -81,7 +81,7 @@ def test_tenant_by_two_days_backfill_through_graphql(ui_server: UiServer, make_u
                                                      pg_instance: dg.DagsterInstance, env: dict[str, str]) -> None:
     """One asset backfill: the tenant stages over the tenant's partition and glyph_projections over two days
     (`partitionsByAssets`); the daemon runs the glyph days only after the tenant's graph is materialized."""
-    from pipelines.metrics import collect
+    from glyph_tools.metrics import collect
 
     tenant = make_ui_tenant("gqla")
     bystander = make_ui_tenant("gqlb")

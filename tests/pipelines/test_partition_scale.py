@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 import psycopg
 
-from pipelines.base.partitions import TENANTS
+from assets.partitions import TENANTS
 from pipelines.definitions import defs
 from pipelines.sensors import tenant_discovery
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.base.partitions import TENANTS
+from assets.partitions import TENANTS
 from pipelines.schedules import glyphs_daily, ingest_every_tenant
 from pipelines.sensors import outbox_pending, tenant_discovery
 from tests.helpers import in_tenant

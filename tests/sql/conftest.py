@@ -207,8 +207,8 @@ def scratch_databases(db: dict[str, str]) -> Iterator[Callable[[str], str]]:
 @pytest.fixture(scope="session")
 def applied_databases(scratch_databases: Callable[[str], str]) -> dict[str, str]:
     """Two fresh databases: one where every schema file was applied twice with plain psql (stop-on-error),
-    one migrated twice with pipelines.base.sql.migrate (each file in one transaction)."""
-    from pipelines.base.sql import migrate
+    one migrated twice with glyph_io.sql.migrate (each file in one transaction)."""
+    from glyph_io.sql import migrate
 
     via_psql = scratch_databases("psql")
     for _ in range(2):

@@ -483,7 +483,7 @@ def set_local_does_not_survive_the_transaction(w: World) -> None:
 @attack
 def session_set_tenant_context_is_cleared_by_the_pool(w: World) -> None:
     """set_tenant_context (session-scoped, D2) on a pooled connection: the pool's reset drops it on return."""
-    from pipelines.base.resources import GraphStore
+    from glyph_io.resources import GraphStore
 
     store = GraphStore(app_dsn=app_dsn(), owner_dsn=os.environ["GLYPH_DATABASE_URL"], pool_size=1)
     try:
@@ -505,7 +505,7 @@ def session_set_tenant_context_is_cleared_by_the_pool(w: World) -> None:
 def switch_to_b_inside_a_pipeline_transaction(w: World) -> None:
     """set_config to B inside GraphStore.tenant_tx(A): trusted (D21), but it ends with the transaction, and every
     statement sees exactly one tenant: the one of its context at that moment."""
-    from pipelines.base.resources import GraphStore
+    from glyph_io.resources import GraphStore
 
     store = GraphStore(app_dsn=app_dsn(), owner_dsn=os.environ["GLYPH_DATABASE_URL"], pool_size=1)
     try:

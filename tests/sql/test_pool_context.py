@@ -6,7 +6,7 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from pipelines.base.resources import GraphStore, _reset_connection
+from glyph_io.resources import GraphStore, _reset_connection
 
 
 def test_one_pooled_connection_serves_tenant_a_then_b_then_no_tenant(env: dict[str, str], make_tenant: Any) -> None:

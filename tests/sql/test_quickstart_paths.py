@@ -2,7 +2,7 @@
 
 Two scratch databases (owned by glyph_owner, vector extension created by the superuser, as the bootstrap does):
 one gets every sql/[0-9]*.sql applied twice with plain `psql -v ON_ERROR_STOP=1 -f` (the spec's Quick Start),
-the other is migrated twice with pipelines.base.sql.migrate (each file in one transaction, recorded in
+the other is migrated twice with glyph_io.sql.migrate (each file in one transaction, recorded in
 schema_migrations). Their catalogs must match, schema_migrations aside. Both databases are dropped afterwards.
 """
 

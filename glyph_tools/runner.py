@@ -14,14 +14,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.base.partitions import TENANT_TAG, TENANTS
+from assets.partitions import TENANT_TAG, TENANTS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def prepare_dagster_home() -> None:
     """DAGSTER_HOME = project root (dagster.yaml, Postgres storage) or a sqlite instance under .glyph/ if no PG URL."""
-    from pipelines.services import state_dir
+    from glyph_tools.services import state_dir
 
     if "DAGSTER_HOME" in os.environ:
         return

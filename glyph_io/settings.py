@@ -40,7 +40,7 @@ def resources(resolved: bool = False) -> dict[str, Any]:
     For Dagster (default) secrets stay `EnvVar`s, read at run time and shown by name only. `resolved=True` reads
     the values now, for use outside a Dagster run (CLI, tests), where an EnvVar cannot be dereferenced.
     """
-    from pipelines.base.resources import (
+    from glyph_io.resources import (
         Cache,
         Embedder,
         EventBus,

@@ -50,7 +50,7 @@ class UiProcess:
 
 
 def _state_dir() -> Path:
-    from pipelines.services import state_dir
+    from glyph_tools.services import state_dir
 
     path = state_dir() / "ui"
     path.mkdir(parents=True, exist_ok=True)
@@ -70,10 +70,10 @@ def _binary(name: str) -> str:
 
 def ui_environment() -> dict[str, str]:
     """The process environment for the webserver and daemon: GLYPH_* settings, DAGSTER_HOME = project root."""
-    from pipelines.services import state_dir
+    from glyph_tools.services import state_dir
 
     if (state_dir() / "services.json").exists():
-        from pipelines.services import LocalConfig
+        from glyph_tools.services import LocalConfig
 
         for key, value in LocalConfig.load_or_create().env().items():
             os.environ.setdefault(key, value)
@@ -131,7 +131,7 @@ def wait_until_ready(port: int, processes: list[subprocess.Popen[bytes]], timeou
 
 
 def _port_free(port: int) -> bool:
-    from pipelines.services import _port_free as free
+    from glyph_tools.services import _port_free as free
 
     return free(port)
 
@@ -288,5 +288,5 @@ def ui_status() -> None:
     sys.exit(0 if ok else 1)
 
 
-if __name__ == "__main__":  # `python -m pipelines.ui` works before the command is registered in pipelines/cli.py
+if __name__ == "__main__":  # `python -m glyph_tools.ui` works before the command is registered in glyph_tools/cli.py
     ui()

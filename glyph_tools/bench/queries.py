@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.base.resources import GraphStore
-from pipelines.base.sql import load_sql
-from pipelines.bench import BENCH_PREFIX, BenchDB
-from pipelines.bench.synthetic import VectorModel
+from glyph_io.resources import GraphStore
+from glyph_io.sql import load_sql
+from glyph_tools.bench import BENCH_PREFIX, BenchDB
+from glyph_tools.bench.synthetic import VectorModel
 
 Log = Callable[[str], None]
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from pipelines.base.resources import GraphStore
-    from pipelines.runner import StepTiming
+    from glyph_io.resources import GraphStore
+    from glyph_tools.runner import StepTiming
 
 
 def _load_local_env() -> None:
@@ -18,7 +18,7 @@ def _load_local_env() -> None:
 
     Variables set by hand (external services) always win.
     """
-    from pipelines import services
+    from glyph_tools import services
 
     if not (services.state_dir() / "services.json").exists():
         return
@@ -43,7 +43,7 @@ def services() -> None:
 @click.argument("name", required=False, type=click.Choice(["postgres", "s3", "kafka", "redis"]))
 def services_up(name: str | None) -> None:
     """Start the local servers (idempotent)."""
-    from pipelines import services as svc
+    from glyph_tools import services as svc
 
     svc.up(name)
     for service, ok in svc.status().items():
@@ -55,7 +55,7 @@ def services_up(name: str | None) -> None:
 @click.argument("name", required=False, type=click.Choice(["postgres", "s3", "kafka", "redis"]))
 def services_down(name: str | None) -> None:
     """Stop the local servers (data stays under .glyph/)."""
-    from pipelines import services as svc
+    from glyph_tools import services as svc
 
     stopped = svc.down(name)
     click.echo("stopped: " + (", ".join(stopped) or "nothing was running"))
@@ -64,7 +64,7 @@ def services_down(name: str | None) -> None:
 @services.command("status")
 def services_status() -> None:
     """Which local servers answer; exits 1 when one is down."""
-    from pipelines import services as svc
+    from glyph_tools import services as svc
 
     state = svc.status()
     for service, ok in state.items():
@@ -75,7 +75,7 @@ def services_status() -> None:
 @services.command("env")
 def services_env() -> None:
     """Print the connection settings as `export NAME=value` lines (eval them in a shell)."""
-    from pipelines import services as svc
+    from glyph_tools import services as svc
 
     try:
         click.echo("\n".join(svc.env_lines()))
@@ -94,8 +94,8 @@ def db() -> None:
 @db.command("migrate")
 def db_migrate() -> None:
     """Apply sql/[0-9]*.sql in order as the owner role (GLYPH_DATABASE_URL), each file in one transaction."""
-    from pipelines.base.settings import require
-    from pipelines.base.sql import migrate
+    from glyph_io.settings import require
+    from glyph_io.sql import migrate
 
     _load_local_env()
     applied = migrate(require("GLYPH_DATABASE_URL"))
@@ -116,8 +116,8 @@ def tenants() -> None:
 def tenants_add(slug: str, name: str | None) -> None:
     """Create a tenant row and its Dagster partition."""
     _load_local_env()
-    from pipelines.base.settings import resources
-    from pipelines.runner import ensure_tenant_partitions, prepare_dagster_home
+    from glyph_io.settings import resources
+    from glyph_tools.runner import ensure_tenant_partitions, prepare_dagster_home
 
     store = resources(resolved=True)["graph_store"]
     tenant_id = store.create_tenant(slug, name or slug.replace("-", " ").title())
@@ -133,7 +133,7 @@ def tenants_add(slug: str, name: str | None) -> None:
 def tenants_list() -> None:
     """Every tenant: id, slug, status."""
     _load_local_env()
-    from pipelines.base.settings import resources
+    from glyph_io.settings import resources
 
     for t in resources(resolved=True)["graph_store"].tenants():
         click.echo(f"{t.id}  {t.slug:20} {t.status}")
@@ -151,7 +151,7 @@ def _upload_samples(corpus: str | None) -> dict[str, int]:
     import mimetypes
     from pathlib import Path
 
-    from pipelines.base.settings import resources
+    from glyph_io.settings import resources
 
     root = Path(corpus) if corpus else Path(__file__).resolve().parents[1] / "samples" / "corpus"
     store = resources(resolved=True)["object_store"]
@@ -180,8 +180,8 @@ def _run_and_report(slugs: list[str] | None) -> None:
 
     import dagster as dg
 
-    from pipelines.base.settings import resources
-    from pipelines.runner import prepare_dagster_home, run_all
+    from glyph_io.settings import resources
+    from glyph_tools.runner import prepare_dagster_home, run_all
 
     prepare_dagster_home()
     store = resources(resolved=True)["graph_store"]
@@ -199,7 +199,7 @@ def _run_and_report(slugs: list[str] | None) -> None:
 
 def _print_summary(store: "GraphStore", slugs: list[str], timings: "list[StepTiming]", elapsed: float) -> None:
     """Per-tenant totals as the app role in each tenant's context, then the run's delivered events and time."""
-    from pipelines.base.sql import load_sql
+    from glyph_io.sql import load_sql
 
     by_slug = {t.slug: t for t in store.tenants()}
     published = sum(int(t.metadata.get("change_events", {}).get("events_published", 0)) for t in timings)
@@ -227,9 +227,9 @@ def backfill(slugs: tuple[str, ...], first: str, last: str, skip_ingest: bool) -
 
     import dagster as dg
 
-    from pipelines.base.partitions import TENANT_TAG
-    from pipelines.base.settings import resources
-    from pipelines.runner import ensure_tenant_partitions, prepare_dagster_home, run_job
+    from assets.partitions import TENANT_TAG
+    from glyph_io.settings import resources
+    from glyph_tools.runner import ensure_tenant_partitions, prepare_dagster_home, run_job
 
     _load_local_env()
     prepare_dagster_home()
@@ -258,9 +258,9 @@ def demo() -> None:
     """Everything end to end on the embedded services: up, migrate, two tenants, sample corpus, all stages."""
     import os
 
-    from pipelines import services as svc
-    from pipelines.base.settings import resources
-    from pipelines.base.sql import migrate
+    from glyph_tools import services as svc
+    from glyph_io.settings import resources
+    from glyph_io.sql import migrate
 
     if not os.environ.get("GLYPH_DATABASE_URL"):
         svc.up()
@@ -275,9 +275,9 @@ def demo() -> None:
 
 def _register_optional_commands() -> None:
     """Commands that live in their own modules (UI, metrics, benchmark)."""
-    from pipelines.bench.cli import bench
-    from pipelines.metrics import metrics
-    from pipelines.ui import ui
+    from glyph_tools.bench.cli import bench
+    from glyph_tools.metrics import metrics
+    from glyph_tools.ui import ui
 
     main.add_command(ui)
     main.add_command(metrics)

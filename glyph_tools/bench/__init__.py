@@ -1,7 +1,7 @@
 """`glyph bench`: synthetic multi-tenant graph, the spec's latency table, pipeline throughput.
 
 Modules: `synthetic` (generation + binary COPY), `queries` (the measured read paths as glyph_app under RLS),
-`pipeline` (documents/s and chunks/s through `pipelines.runner`), `report` (table, JSON, Markdown), `cli`.
+`pipeline` (documents/s and chunks/s through `glyph_tools.runner`), `report` (table, JSON, Markdown), `cli`.
 
 The synthetic graph lives in a dedicated database (default `<main database>_bench`, same cluster, same roles,
 same migrations) so a million rows never slow down anyone's tests in the main database; its tenants' slugs start
@@ -38,7 +38,7 @@ class BenchDB:
 
     @classmethod
     def from_env(cls, database: str | None = None) -> "BenchDB":
-        from pipelines.base.settings import require
+        from glyph_io.settings import require
 
         owner = require("GLYPH_DATABASE_URL")
         database = database or database_of(owner) + "_bench"

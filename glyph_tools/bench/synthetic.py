@@ -29,7 +29,7 @@ import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from pipelines.bench import BENCH_PREFIX, BenchDB
+from glyph_tools.bench import BENCH_PREFIX, BenchDB
 
 DIM = 384
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -219,7 +219,7 @@ GLYPH_LENGTHS = {"id": 16, "tenant_id": 16, "type": 13, "x": 8, "y": 8, "z": 8, 
 
 def ensure_database(db: BenchDB, log: Log = print) -> None:
     """The bench database (same cluster, owner glyph_owner, extension by the superuser) with every migration."""
-    from pipelines.base.sql import migrate
+    from glyph_io.sql import migrate
 
     if not db.is_main:
         admin = db.superuser.rsplit("/", 1)[0] + "/postgres"
@@ -290,7 +290,7 @@ def drop_bench_tenants(dsn_superuser: str, log: Log = print, slug_like: str = BE
 
 
 def _index_defs_path(db: BenchDB) -> Path:
-    from pipelines.services import state_dir
+    from glyph_tools.services import state_dir
 
     return state_dir() / f"bench-index-defs-{db.database}.json"
 
@@ -484,7 +484,7 @@ def _copy(conn: psycopg.Connection[Any], table: str, columns: str, batches: Iter
 
 def load(db: BenchDB, scale: Scale, log: Log = print) -> LoadStats:
     """Replace the bench tenants with a freshly generated graph of `scale`; returns counts and rates."""
-    from pipelines.base.sql import load_sql
+    from glyph_io.sql import load_sql
 
     started = time.perf_counter()
     stats = LoadStats(scale=scale.__dict__.copy())

@@ -1,7 +1,7 @@
 """Pipeline throughput: documents/s and chunks/s end to end through the product's own runner, by stage.
 
 On fresh `bench-pipe-<run>-<corpus folder>` tenants in the configured (main) database: upload the sample corpus
-under the tenants' S3 prefixes, `pipelines.runner.run_all(...)` with the configured Dagster instance (in-process
+under the tenants' S3 prefixes, `glyph_tools.runner.run_all(...)` with the configured Dagster instance (in-process
 execution, the same jobs `glyph run` launches), read each asset's `duration_s` from its materialization metadata,
 then run everything again with nothing changed (the no-change cost) and measure the model's raw encode ceiling
 on the very chunk texts the pipeline produced (model already loaded, same batch size). Afterwards the tenants, their
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipelines.bench import BENCH_PREFIX
+from glyph_tools.bench import BENCH_PREFIX
 
 Log = Callable[[str], None]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +80,7 @@ def run(corpus: Path | None = None, keep: bool = False, log: Log = print) -> dic
 
     import dagster as dg
 
-    from pipelines.base.settings import resources
+    from glyph_io.settings import resources
 
     # EnvVar fields resolve only when a resource is initialised: outside a run that is dg.build_resources
     wanted = {k: v for k, v in resources().items() if k in ("graph_store", "object_store", "embedder")}
@@ -92,7 +92,7 @@ def _run(corpus: Path, folders: dict[str, list[Path]], store: Any, objects: Any,
          log: Log) -> dict[str, Any]:
     import dagster as dg
 
-    from pipelines.runner import prepare_dagster_home, run_all
+    from glyph_tools.runner import prepare_dagster_home, run_all
 
     run_id = uuid.uuid4().hex[:6]
     slugs = {f"{BENCH_PREFIX}pipe-{run_id}-{name}"[:60]: name for name in folders}
@@ -110,7 +110,7 @@ def _run(corpus: Path, folders: dict[str, list[Path]], store: Any, objects: Any,
 
     prepare_dagster_home()
     out: dict[str, Any] = {"corpus": str(corpus), "objects": n_files, "tenants": list(slugs),
-                           "executor": "in-process (pipelines.runner.run_all)", "dagster_home": os.environ.get("DAGSTER_HOME")}
+                           "executor": "in-process (glyph_tools.runner.run_all)", "dagster_home": os.environ.get("DAGSTER_HOME")}
     try:
         with dg.DagsterInstance.get() as instance:
             out["instance_storage"] = type(instance.run_storage).__name__
@@ -163,8 +163,8 @@ def _encode_ceiling(store: Any, embedder: Any, slugs: list[str], log: Log) -> di
 
 
 def _cleanup(slugs: list[str], keys: list[str], objects: Any, log: Log) -> None:
-    from pipelines.base.settings import require
-    from pipelines.bench.synthetic import drop_bench_tenants
+    from glyph_io.settings import require
+    from glyph_tools.bench.synthetic import drop_bench_tenants
 
     for key in keys:
         try:
@@ -172,7 +172,7 @@ def _cleanup(slugs: list[str], keys: list[str], objects: Any, log: Log) -> None:
         except Exception:  # noqa: BLE001 - best effort
             pass
     su = require("GLYPH_SUPERUSER_DATABASE_URL")
-    from pipelines.bench import database_of, with_database
+    from glyph_tools.bench import database_of, with_database
 
     dsn = with_database(su, database_of(require("GLYPH_DATABASE_URL")))
     for slug in slugs:

@@ -23,7 +23,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import PrivateAttr
 
 from glyph_core.errors import TransientError
-from pipelines.base.sql import load_sql
+from glyph_io.sql import load_sql
 
 _TRANSIENT_PG = (psycopg.OperationalError, psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected,
                  psycopg.errors.LockNotAvailable)

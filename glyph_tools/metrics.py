@@ -24,7 +24,7 @@ from pathlib import Path
 
 import click
 
-from pipelines.base.logs import JsonFormatter, log_event, run_fields, structured_logger  # noqa: F401 - re-exported
+from glyph_io.logs import JsonFormatter, log_event, run_fields, structured_logger  # noqa: F401 - re-exported
 
 METRICS = [
     ("glyph_events_published_total", "counter", "Change events acknowledged by Kafka (acks=all), per tenant.",
@@ -51,7 +51,7 @@ def collect(dsn: str, tenants: Iterable[str] | None = None) -> list[TenantFigure
     """Per-tenant figures as the app role; `tenants` limits to those slugs."""
     import psycopg
 
-    from pipelines.base.sql import load_sql
+    from glyph_io.sql import load_sql
 
     wanted = set(tenants) if tenants else None
     out: list[TenantFigures] = []
@@ -106,8 +106,8 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("--tenant", "tenants", multiple=True, help="Only these tenant slugs (repeatable).")
 def metrics(output: Path | None, tenants: tuple[str, ...]) -> None:
     """Prometheus textfile: events published/pending/lag seconds and quarantined objects, per tenant (app role)."""
-    from pipelines.base.settings import require
-    from pipelines.services import LocalConfig, state_dir
+    from glyph_io.settings import require
+    from glyph_tools.services import LocalConfig, state_dir
 
     if (state_dir() / "services.json").exists():
         for key, value in LocalConfig.load_or_create().env().items():
@@ -122,5 +122,5 @@ def metrics(output: Path | None, tenants: tuple[str, ...]) -> None:
         click.echo(f"wrote {len(figures)} tenants to {output}", err=True)
 
 
-if __name__ == "__main__":  # `python -m pipelines.metrics` before the command is registered
+if __name__ == "__main__":  # `python -m glyph_tools.metrics` before the command is registered
     metrics()

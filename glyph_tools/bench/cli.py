@@ -10,12 +10,12 @@ from typing import Any
 
 import click
 
-from pipelines.bench import BenchDB
+from glyph_tools.bench import BenchDB
 
 
 def _load_local_env() -> None:
     """Unset GLYPH_* variables come from the local services (variables set by hand win)."""
-    from pipelines import services
+    from glyph_tools import services
 
     if (services.state_dir() / "services.json").exists():
         for key, value in services.LocalConfig.load_or_create().env().items():
@@ -28,8 +28,8 @@ def drop(db: BenchDB, log: Any = click.echo, main_too: bool = True) -> None:
     import psycopg
     from psycopg import sql
 
-    from pipelines.bench import database_of, with_database
-    from pipelines.bench.synthetic import drop_bench_tenants
+    from glyph_tools.bench import database_of, with_database
+    from glyph_tools.bench.synthetic import drop_bench_tenants
 
     if main_too or db.is_main:
         main = with_database(db.superuser, database_of(os.environ["GLYPH_DATABASE_URL"]))
@@ -40,7 +40,7 @@ def drop(db: BenchDB, log: Any = click.echo, main_too: bool = True) -> None:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db.database,)).fetchone():
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(db.database)))
             log(f"dropped database {db.database}")
-    from pipelines.services import state_dir
+    from glyph_tools.services import state_dir
 
     (state_dir() / f"bench-index-defs-{db.database}.json").unlink(missing_ok=True)
 
@@ -48,7 +48,7 @@ def drop(db: BenchDB, log: Any = click.echo, main_too: bool = True) -> None:
 def run_bench(db: BenchDB, scale: Any, *, iterations: int, warmup: int, recall_probes: int, skip_load: bool,
               skip_pipeline: bool, corpus: Path | None = None, keep_pipeline_tenants: bool = False,
               out_dir: Path | None = None, log: Any = click.echo) -> tuple[dict[str, Any], Path, Path]:
-    from pipelines.bench import pipeline, queries, report, synthetic
+    from glyph_tools.bench import pipeline, queries, report, synthetic
 
     started = time.perf_counter()
     result: dict[str, Any] = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -124,8 +124,8 @@ def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_nod
     """Benchmark: synthetic multi-tenant graph (binary COPY), the spec's latency table, pipeline throughput."""
     from dataclasses import replace
 
-    from pipelines.bench import report
-    from pipelines.bench.synthetic import Scale
+    from glyph_tools.bench import report
+    from glyph_tools.bench.synthetic import Scale
 
     _load_local_env()
     db = BenchDB.from_env(database)

@@ -1,0 +1,1 @@
+"""What a person runs: the `glyph` CLI, local services, the UI launcher, metrics and the benchmark."""

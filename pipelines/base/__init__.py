@@ -1,1 +1,0 @@
-"""What the assets stand on: resources (one per external system), partitions, settings and SQL loading."""
