@@ -1,5 +1,6 @@
 # The two commands of the README:  `make demo` (whole pipeline, embedded services)  and  `make test`.
-.PHONY: install services demo test bench ui down
+# `make test-fast`: the pure tier alone (transforms, decisions, layering, types), no services, under a minute.
+.PHONY: install services demo test test-fast bench ui down
 install:
 	./scripts/install.sh
 
@@ -11,6 +12,9 @@ demo: services
 
 test: services
 	./scripts/test.sh
+
+test-fast: install
+	.venv/bin/pytest tests/core
 
 bench: services
 	.venv/bin/glyph bench

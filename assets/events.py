@@ -1,102 +1,79 @@
-"""change_events: the transactional outbox (written by triggers with every node/edge/glyph change) sent to Kafka.
+"""change_events / tenant_events: the transactional outbox (written by triggers with every node/edge/glyph change)
+sent to Kafka; `tenant_events` ends each tenant's ingest run so a new document's events leave within seconds,
+`change_events` drains every tenant's backlog (the outbox sensor and `glyph run` trigger it).
 
-At-least-once with consumer dedup by event id: a batch is marked published only after the broker acknowledged every
-record (acks=all, idempotent producer); a broker outage leaves the batch pending for the next run or sensor tick.
-Key = tenant id + entity id, so each entity's events stay in order on one partition.
+At-least-once with consumer dedup by event id; no record over the size limit; events rejected for good are dead
+(kept with their reason, re-driven by `glyph outbox retry`); one tenant's failure never stops another's.
 """
 
-
-import time
+import logging
+from typing import Any
 
 import dagster as dg
 
+from assets.partitions import tenant_partitions
+from assets.retries import TRANSIENT_RETRY, Materialized, retry_transient
 from glyph_core.errors import TransientError
-from glyph_core.events import OutboxEvent, to_records
+from glyph_io.event_bus import EventBus
+from glyph_io.graph_store import GraphStore
 from glyph_io.logs import log_event
-from glyph_io.resources import EventBus, GraphStore
-from assets.retries import TRANSIENT_RETRY, retry_transient
-from glyph_io.sql import load_sql
+from glyph_io.publisher import PublishReport, publish
 
-BATCH = 1000
+OUTBOX_HEALTHY = "outbox_healthy"
 
 
-class PublishConfig(dg.Config):  # type: ignore[misc]
-    batch_size: int = BATCH
+class PublishConfig(dg.Config):
+    batch_size: int = 1000
     flush_timeout_s: float = 30.0
+    alert_age_s: float = 600.0
 
 
-@dg.asset(
-    deps=["knowledge_graph", "glyph_projections"],
-    retry_policy=TRANSIENT_RETRY,
-    group_name="events",
-    kinds={"kafka", "postgres"},
-    tags={"glyph/stage": "publish"},
-)
+def _publish(context: dg.AssetExecutionContext, config: PublishConfig, graph_store: GraphStore, bus: EventBus,
+             tenant_ids: list[str] | None) -> Materialized:
+    report = publish(graph_store.outbox, bus, tenant_ids=tenant_ids, batch_size=config.batch_size,
+                     flush_timeout_s=config.flush_timeout_s, log=context.log.info)
+    for tenant_id, tenant in report.tenants.items():
+        for seq, reason in tenant.dead_events:  # logged once: a dead event is never picked up again by itself
+            log_event(context, f"event {seq} is dead: {reason}", tenant=tenant_id, level=logging.ERROR)
+    if report.broker_error:
+        raise TransientError(f"Kafka delivery stopped: {report.broker_error}; the events stay pending and are retried")
+    status = [s for s in graph_store.outbox.status() if tenant_ids is None or s.tenant_id in tenant_ids]
+    dead = sum(s.dead for s in status)
+    oldest = max((s.oldest_pending_age_s for s in status), default=0.0)
+    return dg.MaterializeResult(metadata=_metadata(report), check_results=[dg.AssetCheckResult(
+        check_name=OUTBOX_HEALTHY, passed=dead == 0 and oldest <= config.alert_age_s and not report.failed_tenants,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"dead_events": dead, "oldest_pending_age_s": round(oldest, 1),
+                  "tenants_stalled": dg.MetadataValue.json(report.failed_tenants)})])
+
+
+def _metadata(report: PublishReport) -> dict[str, Any]:
+    per_tenant = {t: {"published": r.published, "dead": r.dead, "error": r.error} for t, r in report.tenants.items()}
+    return {"events_published": report.published, "events_dead": report.dead, "kafka_records_sent": report.records,
+            "tombstones": report.tombstones, "largest_record_bytes": report.largest_record,
+            "tenants": len(report.tenants), "per_tenant": dg.MetadataValue.json(per_tenant),
+            "topics_created": dg.MetadataValue.json(report.topics_created), "duration_s": round(report.seconds, 3)}
+
+
+def _check(asset: str) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(OUTBOX_HEALTHY, asset=asset, description="no dead events, no tenant stalled, and "
+                              "the oldest pending event younger than the alert age")]
+
+
+@dg.asset(deps=["knowledge_graph", "glyph_projections"], retry_policy=TRANSIENT_RETRY, group_name="events",
+          kinds={"kafka", "postgres"}, tags={"glyph/stage": "publish"}, check_specs=_check("change_events"))
 @retry_transient
 def change_events(context: dg.AssetExecutionContext, config: PublishConfig, graph_store: GraphStore,
-                  event_bus: EventBus) -> dg.MaterializeResult:
-    """Change events (CloudEvents headers, Debezium-style values) delivered from the outbox to Kafka topics."""
-    started = time.perf_counter()
-    with graph_store.app_connection() as conn:
-        pending = {str(t): int(n) for t, n in conn.execute(load_sql("pending_outbox")).fetchall()}
-    if not pending:
-        return dg.MaterializeResult(metadata={"events_published": 0, "tenants": 0, "pending_after": 0})
-    try:
-        producer = event_bus.producer()
-    except TransientError as exc:
-        # the broker is unreachable: record it on every pending event, so the outbox itself shows why they wait
-        for tenant_id in sorted(pending):
-            with graph_store.tenant_tx(tenant_id) as conn:
-                conn.execute(load_sql("mark_pending_outbox_failed"), {"tenant_id": tenant_id, "error": str(exc)[:500]})
-        raise
-    published: dict[str, int] = {}
-    records_sent = tombstones = 0
-    try:
-        for tenant_id in sorted(pending):
-            while True:
-                with graph_store.tenant_tx(tenant_id) as conn:
-                    rows = conn.execute(load_sql("claim_outbox"),
-                                        {"tenant_id": tenant_id, "limit": config.batch_size}).fetchall()
-                    if not rows:
-                        break
-                    events = [OutboxEvent(int(r[0]), str(r[1]), str(r[2]), r[3], str(r[4]), r[5], r[6], r[7],
-                                          int(r[8]), r[9]) for r in rows]
-                    seqs = [e.seq for e in events]
-                    try:
-                        futures = []
-                        for event in events:
-                            for rec in to_records(event, event_bus.topic_prefix):
-                                futures.append(producer.send(rec.topic, key=rec.key, value=rec.value,
-                                                             headers=rec.headers))
-                                tombstones += rec.value is None
-                        producer.flush(timeout=config.flush_timeout_s)
-                        for f in futures:
-                            f.get(timeout=config.flush_timeout_s)  # raises if any record was not acknowledged
-                    except Exception as exc:  # noqa: BLE001 - kafka-python raises many error types
-                        error = f"{type(exc).__name__}: {exc}"
-                        raise _DeliveryFailed(tenant_id, seqs, error) from exc
-                    conn.execute(load_sql("mark_outbox_published"), {"tenant_id": tenant_id, "seqs": seqs})
-                records_sent += len(futures)
-                published[tenant_id] = published.get(tenant_id, 0) + len(events)
-                log_event(context, f"{published[tenant_id]}/{pending[tenant_id]} events published", tenant=tenant_id)
-    except _DeliveryFailed as failed:
-        with graph_store.tenant_tx(failed.tenant_id) as conn:
-            conn.execute(load_sql("mark_outbox_failed"),
-                         {"tenant_id": failed.tenant_id, "seqs": failed.seqs, "error": failed.error[:500]})
-        raise TransientError(f"Kafka delivery failed for {len(failed.seqs)} events of tenant {failed.tenant_id} "
-                             f"({failed.error}); they stay in the outbox and are retried") from failed
-    finally:
-        producer.close(timeout=5)
-    return dg.MaterializeResult(metadata={
-        "events_published": sum(published.values()),
-        "kafka_records_sent": records_sent,
-        "tombstones": tombstones,
-        "tenants": len(published),
-        "duration_s": round(time.perf_counter() - started, 3),
-    })
+                  event_bus: EventBus) -> Materialized:
+    """Change events of every tenant (CloudEvents headers, Debezium-style values) delivered to Kafka."""
+    return _publish(context, config, graph_store, event_bus, None)
 
 
-class _DeliveryFailed(Exception):
-    def __init__(self, tenant_id: str, seqs: list[int], error: str) -> None:
-        super().__init__(error)
-        self.tenant_id, self.seqs, self.error = tenant_id, seqs, error
+@dg.asset(partitions_def=tenant_partitions, deps=["knowledge_graph"], retry_policy=TRANSIENT_RETRY,
+          group_name="events", kinds={"kafka", "postgres"}, tags={"glyph/stage": "publish"},
+          check_specs=_check("tenant_events"))
+@retry_transient
+def tenant_events(context: dg.AssetExecutionContext, config: PublishConfig, graph_store: GraphStore,
+                  event_bus: EventBus) -> Materialized:
+    """The tenant's change events, delivered at the end of its ingest run (freshness: seconds, not a sensor tick)."""
+    return _publish(context, config, graph_store, event_bus, [graph_store.tenants.by_slug(context.partition_key).id])

@@ -8,20 +8,20 @@ years) and process every active tenant of the day, or only the tenants named in 
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 
 import dagster as dg
 
 TENANTS = "tenants"
-TENANT_TAG = "glyph/tenants"  # comma-separated slugs; empty/absent = every active tenant
+TENANTS_TAG = "glyph/tenants"  # comma-separated slugs; empty/absent = every active tenant
+TENANT_TAG = "glyph/tenant"  # one slug: the run queue allows one run per value at a time
+FIRST_DAY = "2026-01-01"  # glyph windows start here (a product constant, not a setting: keys must not move)
 
 tenant_partitions = dg.DynamicPartitionsDefinition(name=TENANTS)
-day_partitions = dg.DailyPartitionsDefinition(
-    start_date=os.environ.get("GLYPH_FIRST_DAY", "2026-01-01"), end_offset=1, timezone="UTC"
-)
+day_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, end_offset=1, timezone="UTC")
 
 
-def tenants_from_tag(tags: dict[str, str]) -> list[str] | None:
+def tenants_from_tag(tags: Mapping[str, str]) -> list[str] | None:
     """Slugs named in the run's `glyph/tenants` tag, or None for "all active tenants"."""
-    raw = tags.get(TENANT_TAG, "").strip()
+    raw = tags.get(TENANTS_TAG, "").strip()
     return [s.strip() for s in raw.split(",") if s.strip()] or None

@@ -4,22 +4,35 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeAlias, TypeVar
 
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
 
 from glyph_core.errors import TerminalError, TransientError
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# A stage's return type. Dagster reads the annotation at run time and recognizes only the bare class for assets
+# that also report asset checks; mypy needs the type argument.
+if TYPE_CHECKING:
+    Materialized: TypeAlias = dg.MaterializeResult[None]
+else:
+    Materialized = dg.MaterializeResult
 
 TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=3, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
-def retry_transient(fn: F) -> F:
-    """Map our error classes to Dagster's: TransientError -> retried by the policy; TerminalError -> no retry."""
+def retry_transient(fn: Callable[P, R]) -> Callable[P, R]:
+    """Map our error classes to Dagster's: TransientError -> retried by the policy; TerminalError -> no retry.
+
+    A SIGTERM/SIGINT (a pod shutdown, `timeout`, Ctrl-C) stops the step for good: Dagster would otherwise turn the
+    interrupt into a retry of the step, and the process would keep going after it was asked to stop.
+    """
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except TransientError as exc:
@@ -27,5 +40,8 @@ def retry_transient(fn: F) -> F:
         except TerminalError as exc:
             raise dg.Failure(description=f"{exc} (not retried: the same input fails the same way)",
                              allow_retries=False) from exc
+        except DagsterExecutionInterruptedError as exc:
+            raise dg.Failure(description="interrupted by a signal (SIGTERM/SIGINT): stopped, not retried; "
+                                         "re-running resumes the work", allow_retries=False) from exc
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper

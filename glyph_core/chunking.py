@@ -7,13 +7,14 @@ end, and each chunk's text is an exact slice of the input, so offsets and hashes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tokenizers import Tokenizer
 
 from glyph_core.ids import content_hash
-from glyph_core.models import Chunk
+from glyph_core.models import Chunk, ChunkRecord, DocumentText
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP], added by the model around every chunk
 _SENTENCE_ENDS = frozenset(".!?;:。！？…")
@@ -27,11 +28,14 @@ class ChunkSpec:
     """Window size and overlap in model tokens; `max_tokens` includes [CLS]/[SEP], as the model counts them.
 
     `boundary_zone` is the tail share of a window searched for a sentence or paragraph end to cut at.
+    `max_chars` bounds a chunk in characters too: the tokenizer reads a run of more than 100 characters without a
+    space or punctuation (hex, base64, minified data) as ONE [UNK] token, so 256 tokens could span megabytes.
     """
 
     max_tokens: int = 256
     overlap_tokens: int = 32
     boundary_zone: float = 0.2
+    max_chars: int = 4096
 
     def __post_init__(self) -> None:
         if self.max_tokens < SPECIAL_TOKENS + 2:
@@ -43,6 +47,8 @@ class ChunkSpec:
             )
         if not 0.0 <= self.boundary_zone < 1.0:
             raise ValueError(f"boundary_zone must be in [0, 1), got {self.boundary_zone}")
+        if self.max_chars < 256:
+            raise ValueError(f"max_chars must be at least 256, got {self.max_chars}")
 
     @property
     def usable_tokens(self) -> int:
@@ -71,7 +77,9 @@ def chunk_text(text: str, tokenizer: Tokenizer, spec: ChunkSpec = ChunkSpec()) -
     Deterministic: the same text, tokenizer and spec give the same chunks. Tokenizes the whole text once, so cost
     is linear in its length. Each chunk starts at a word start; it ends at the best boundary in the window's last
     `boundary_zone` (paragraph > sentence or line > word), else at the last word end that fits, and only inside a
-    word when one word alone is longer than the window. Empty or token-less text gives [].
+    word when one word alone is longer than the window. No chunk is longer than spec.max_chars: a window is ended
+    early to stay within it, and a single token longer than that (an [UNK] run) becomes a chunk of its first
+    max_chars characters with `cut_chars` saying how much was left out. Empty or token-less text gives [].
     """
     if tokenizer.truncation is not None or tokenizer.padding is not None:
         raise ValueError(
@@ -84,8 +92,11 @@ def chunk_text(text: str, tokenizer: Tokenizer, spec: ChunkSpec = ChunkSpec()) -
     chunks: list[Chunk] = []
     start = 0
     while start < total:
-        end = _choose_end(text, offsets, word_ids, start, spec)
-        piece = text[offsets[start][0] : offsets[end - 1][1]]
+        natural = _choose_end(text, offsets, word_ids, start, spec)
+        end = _within_chars(offsets, start, natural, spec.max_chars)
+        first, last = offsets[start][0], offsets[end - 1][1]
+        cut = max(0, last - first - spec.max_chars)
+        piece = text[first : last - cut]
         chunks.append(
             Chunk(
                 index=len(chunks),
@@ -93,12 +104,29 @@ def chunk_text(text: str, tokenizer: Tokenizer, spec: ChunkSpec = ChunkSpec()) -
                 token_count=end - start,
                 content_hash=content_hash(piece),
                 start_token=start,
+                cut_chars=cut,
             )
         )
         if end >= total:
             break
-        start = _next_start(word_ids, start, end, spec.overlap_tokens)
+        # after a window the character bound shortened, the next token is an over-long one: no overlap to repeat
+        start = end if cut or end < natural else _next_start(word_ids, start, end, spec.overlap_tokens)
     return chunks
+
+
+def _within_chars(offsets: list[tuple[int, int]], start: int, end: int, max_chars: int) -> int:
+    """The largest end <= `end` whose chunk spans at most `max_chars` characters (at least one token)."""
+    first = offsets[start][0]
+    if offsets[end - 1][1] - first <= max_chars:
+        return end
+    low, high = start + 1, end  # offsets only grow: binary search for the last token ending within the limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if offsets[middle - 1][1] - first <= max_chars:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _choose_end(
@@ -150,3 +178,9 @@ def _next_start(word_ids: list[int | None], start: int, end: int, overlap: int) 
     if word_ids[candidate] == word_ids[candidate - 1]:
         return end
     return candidate
+
+
+def chunk_records(docs: Sequence[DocumentText], tokenizer: Tokenizer, spec: ChunkSpec) -> list[ChunkRecord]:
+    """The file_chunks rows of a batch of documents, in document order."""
+    return [ChunkRecord(doc.id, c.index, c.text, c.content_hash, c.token_count, c.start_token, c.cut_chars)
+            for doc in docs for c in chunk_text(doc.extracted_text, tokenizer, spec)]

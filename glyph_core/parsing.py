@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import codecs
 import json
-import math
 import re
-import subprocess
-import sys
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
@@ -104,12 +101,15 @@ _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 # public API
 
 
-def parse_document(key: str, data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedDocument:
+def parse_document(key: str, data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS,
+                   pdf_reader: PdfTextReader | None = None) -> ParsedDocument:
     """Extract the text of one object; raises QuarantinedDocument (never anything else for bad input).
 
     `key` is the tenant-relative object key (see validate_object_key): its extension picks the format (unknown
     extensions are sniffed) and its folders become tags. The result is deterministic for the same key and bytes.
+    `pdf_reader` reads PDFs (default: read_pdf in this process; the pipeline passes a sandboxed one).
     """
+    pdf_reader = pdf_reader or read_pdf
     if len(data) > limits.max_bytes:
         raise QuarantinedDocument(
             "too_large",
@@ -122,7 +122,7 @@ def parse_document(key: str, data: bytes, *, limits: ParseLimits = DEFAULT_LIMIT
         )
 
     fmt, decoded, encoding = _detect(key, data, limits)
-    extracted = _extract_pdf(data, limits) if decoded is None else _EXTRACTORS[fmt](decoded, limits)
+    extracted = pdf_reader(data, limits) if decoded is None else _EXTRACTORS[fmt](decoded, limits)
     if encoding is not None:
         extracted.metadata["encoding"] = encoding
     if FORMAT_BY_EXTENSION.get(PurePosixPath(key).suffix.lower()) is None:
@@ -135,6 +135,9 @@ def parse_document(key: str, data: bytes, *, limits: ParseLimits = DEFAULT_LIMIT
         truncated = True
     if not text:
         raise QuarantinedDocument("no_text", f"the {fmt} document contains no extractable text")
+    problem = implausible_text(text)
+    if problem is not None:
+        raise QuarantinedDocument("not_text", f"the {fmt} content does not read as text: {problem}")
 
     title = _clean_title(extracted.title) or _first_line_title(text) or _title_from_key(key)
     tags = _merge_tags(extracted.tags, key, limits.max_tags)
@@ -153,6 +156,52 @@ def parse_document(key: str, data: bytes, *, limits: ParseLimits = DEFAULT_LIMIT
     return ParsedDocument(
         key=key, title=title, text=text, format=fmt, content_hash=digest, metadata=metadata, tags=tags
     )
+
+
+def implausible_text(text: str, sample_chars: int = 200_000) -> str | None:
+    """Why decoded `text` is not a document (random bytes, encoded or compressed data), or None when it reads as text.
+
+    Decided by content, never by extension, on up to `sample_chars` characters from the start, middle and end:
+    symbol soup (under a quarter of the visible characters are letters or digits); no word structure in a script
+    that separates words by spaces (median whitespace-separated token over 25 characters: random printable bytes);
+    or almost everything (90 %) in space-free runs of over 100 characters (base64) or in runs of over 100 letters
+    and digits (hex dumps), which the model reads as one [UNK] each.
+    Scripts written without spaces (CJK, Thai, ...) are judged by the first rule only.
+    """
+    if len(text) > sample_chars:
+        third = sample_chars // 3
+        middle = len(text) // 2 - third // 2
+        text = text[:third] + " " + text[middle : middle + third] + " " + text[-third:]
+    visible = [c for c in text if not c.isspace()]
+    if len(visible) < 64:
+        return None
+    alnum = sum(1 for c in visible if c.isalnum())
+    if alnum < 0.25 * len(visible):
+        return f"only {alnum / len(visible):.0%} of its visible characters are letters or digits"
+    if sum(1 for c in visible if _unspaced_script(c)) > 0.3 * len(visible):
+        return None
+    tokens = sorted(len(t) for t in text.split())
+    median = tokens[len(tokens) // 2]
+    if len(tokens) >= 16 and median > 25:
+        return f"its words are {median} characters long (median): encoded or random data, not prose"
+    in_long_words = sum(n for n in tokens if n > 100)
+    if in_long_words >= 0.9 * len(visible):
+        return f"{in_long_words / len(visible):.0%} of it is in space-free runs of over 100 characters (encoded data?)"
+    in_runs = sum(len(run) for run in _LONG_RUN.findall(text))
+    if in_runs >= 0.9 * len(visible):
+        return f"{in_runs / len(visible):.0%} of it is in runs of over 100 letters or digits (encoded data?)"
+    return None
+
+
+_LONG_RUN = re.compile(r"[^\W_]{101,}")
+_UNSPACED_SCRIPTS = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF), (0x3400, 0x4DBF),
+                     (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))
+
+
+def _unspaced_script(char: str) -> bool:
+    """Thai, Lao, Myanmar, Khmer, kana, CJK ideographs, Hangul: scripts whose words are not space-separated."""
+    code = ord(char)
+    return any(low <= code <= high for low, high in _UNSPACED_SCRIPTS)
 
 
 def validate_object_key(key: str, tenant_prefix: str) -> str:
@@ -189,7 +238,7 @@ def normalize_text(text: str) -> str:
 
 
 @dataclass(slots=True)
-class _Extracted:
+class Extracted:
     text: str
     title: str | None = None
     tags: list[str] = field(default_factory=list)
@@ -314,11 +363,11 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)",
 _FRONT_MATTER_MAX_CHARS = 64 * 1024
 
 
-def _extract_txt(text: str, limits: ParseLimits) -> _Extracted:
-    return _Extracted(text=text)
+def _extract_txt(text: str, limits: ParseLimits) -> Extracted:
+    return Extracted(text=text)
 
 
-def _extract_md(text: str, limits: ParseLimits) -> _Extracted:
+def _extract_md(text: str, limits: ParseLimits) -> Extracted:
     """Markup is stripped lightly: the words stay, link targets and emphasis marks go."""
     front, body = _split_front_matter(text)
     heading = _HEADING.search(body)
@@ -344,7 +393,7 @@ def _extract_md(text: str, limits: ParseLimits) -> _Extracted:
     scalars = {k: v for k, v in front.items() if isinstance(v, str) and k != "title"}
     if scalars:
         metadata["front_matter"] = scalars
-    return _Extracted(text=body, title=title, tags=tags, metadata=metadata)
+    return Extracted(text=body, title=title, tags=tags, metadata=metadata)
 
 
 def _split_front_matter(text: str) -> tuple[dict[str, str | list[str]], str]:
@@ -474,7 +523,7 @@ class _HtmlText(HTMLParser):
         self.parts.append(data)
 
 
-def _extract_html(text: str, limits: ParseLimits) -> _Extracted:
+def _extract_html(text: str, limits: ParseLimits) -> Extracted:
     """Visible text only: script, style and other non-content elements are skipped; event handlers never run."""
     if len(text) > limits.max_html_chars:
         raise QuarantinedDocument(
@@ -487,7 +536,7 @@ def _extract_html(text: str, limits: ParseLimits) -> _Extracted:
     parser.close()
     title = "".join(parser.title).strip() or "".join(parser.h1).strip() or None
     metadata: dict[str, Any] = {"lang": parser.lang} if parser.lang else {}
-    return _Extracted(text="".join(parser.parts), title=title, tags=parser.tags, metadata=metadata)
+    return Extracted(text="".join(parser.parts), title=title, tags=parser.tags, metadata=metadata)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -534,7 +583,7 @@ def _load_json(text: str, limits: ParseLimits) -> object:
         raise QuarantinedDocument("invalid_json", f"invalid JSON: {exc}") from None
 
 
-def _extract_json(text: str, limits: ParseLimits) -> _Extracted:
+def _extract_json(text: str, limits: ParseLimits) -> Extracted:
     """One `path: value` line per scalar, in document order; stops once max_chars is reached."""
     value = _load_json(text, limits)
     lines, truncated = _flatten_json(value, limits.max_chars)
@@ -549,7 +598,7 @@ def _extract_json(text: str, limits: ParseLimits) -> _Extracted:
             if name in value:
                 tags = _as_tag_list(value[name])
                 break
-    return _Extracted(text="\n".join(lines), title=title, tags=tags, truncated=truncated)
+    return Extracted(text="\n".join(lines), title=title, tags=tags, truncated=truncated)
 
 
 def _flatten_json(value: object, max_chars: int) -> tuple[list[str], bool]:
@@ -579,48 +628,18 @@ def _flatten_json(value: object, max_chars: int) -> tuple[list[str], bool]:
 # ---------------------------------------------------------------------------------------------------------------------
 # pdf
 
-_PDF_CHILD = (
-    "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from glyph_core.parsing import _pdf_child_main; _pdf_child_main(sys.argv[2])"
-)
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+PdfTextReader = Callable[[bytes, ParseLimits], "Extracted"]
 
 
-def _extract_pdf(data: bytes, limits: ParseLimits) -> _Extracted:
-    """pypdf in a child process: killed after pdf_timeout_s, capped at pdf_max_memory_bytes of address space."""
-    options = json.dumps(
-        {
-            "max_pages": limits.max_pdf_pages,
-            "max_chars": limits.max_chars,
-            "max_memory": limits.pdf_max_memory_bytes,
-            "cpu_seconds": math.ceil(limits.pdf_timeout_s) + 1,
-        }
-    )
-    try:
-        done = subprocess.run(
-            [sys.executable, "-I", "-c", _PDF_CHILD, _PACKAGE_ROOT, options],
-            input=data,
-            capture_output=True,
-            timeout=limits.pdf_timeout_s,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise QuarantinedDocument(
-            "pdf_too_complex", f"PDF text extraction took longer than {limits.pdf_timeout_s:g} s and was stopped"
-        ) from None
-    try:
-        result: dict[str, Any] = json.loads(done.stdout)
-    except ValueError:
-        if done.returncode < 0:
-            raise QuarantinedDocument(
-                "pdf_too_complex",
-                f"PDF text extraction was stopped by its resource limits (signal {-done.returncode})",
-            ) from None
-        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1]
-        raise QuarantinedDocument("unparseable_pdf", f"the PDF reader failed: {last[:300]}") from None
-    if not result["ok"]:
-        raise QuarantinedDocument(result["reason_code"], result["reason"])
-    return _Extracted(
+def read_pdf(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> Extracted:
+    """Text of a PDF with pypdf, in this process. Hostile PDFs can take minutes or gigabytes here: the pipeline
+    passes glyph_io.pdf_sandbox.sandboxed_pdf instead, which runs the same function in a bounded child process."""
+    return pdf_result(read_pdf_pages(data, limits.max_pdf_pages, limits.max_chars))
+
+
+def pdf_result(result: dict[str, Any]) -> Extracted:
+    """The Extracted of read_pdf_pages' result (also what the sandbox's child sends back as JSON)."""
+    return Extracted(
         text="\n\n".join(result["pages"]),
         title=result["title"],
         metadata={
@@ -632,36 +651,26 @@ def _extract_pdf(data: bytes, limits: ParseLimits) -> _Extracted:
     )
 
 
-def _pdf_child_main(options_json: str) -> None:
-    """Entry point of the extraction child: PDF bytes on stdin, one JSON object on stdout."""
-    import resource
-
-    options = json.loads(options_json)
-    resource.setrlimit(resource.RLIMIT_AS, (options["max_memory"], options["max_memory"]))
-    resource.setrlimit(resource.RLIMIT_CPU, (options["cpu_seconds"], options["cpu_seconds"]))
-    data = sys.stdin.buffer.read()
-    result: dict[str, Any]
-    try:
-        result = {"ok": True, **_read_pdf(data, options["max_pages"], options["max_chars"])}
-    except QuarantinedDocument as exc:
-        result = {"ok": False, "reason_code": exc.reason_code, "reason": exc.reason}
-    except MemoryError:
-        result = {"ok": False, "reason_code": "pdf_too_complex", "reason": "PDF text extraction ran out of memory"}
-    except RecursionError:
-        result = {"ok": False, "reason_code": "pdf_too_complex", "reason": "the PDF structure nests too deeply"}
-    except Exception as exc:  # any pypdf failure on hostile input is a property of the document
-        result = {"ok": False, "reason_code": "unparseable_pdf", "reason": _pdf_failure(exc)}
-    sys.stdout.write(json.dumps(result))
+def pdf_failure(exc: BaseException) -> QuarantinedDocument:
+    """The quarantine reason for an exception raised while reading a PDF."""
+    if isinstance(exc, QuarantinedDocument):
+        return exc
+    if isinstance(exc, MemoryError):
+        return QuarantinedDocument("pdf_too_complex", "PDF text extraction ran out of memory")
+    if isinstance(exc, RecursionError):
+        return QuarantinedDocument("pdf_too_complex", "the PDF structure nests too deeply")
+    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "no detail"
+    return QuarantinedDocument("unparseable_pdf", f"the PDF could not be read ({type(exc).__name__}: {detail})")
 
 
-def _read_pdf(data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
+def read_pdf_pages(data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
+    """pages, page_count, title, truncated, pages_failed of a PDF (pypdf); raises QuarantinedDocument."""
     import io
     import logging
 
     from pypdf import PdfReader
     from pypdf.errors import LimitReachedError
 
-    logging.disable(logging.WARNING)  # pypdf warns on every repaired defect; the parent reads only stdout
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         encrypted = reader.is_encrypted
@@ -707,12 +716,7 @@ def _read_pdf(data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
     }
 
 
-def _pdf_failure(exc: Exception) -> str:
-    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "no detail"
-    return f"the PDF could not be read ({type(exc).__name__}: {detail})"
-
-
-_EXTRACTORS: dict[str, Callable[[str, ParseLimits], _Extracted]] = {
+_EXTRACTORS: dict[str, Callable[[str, ParseLimits], Extracted]] = {
     "txt": _extract_txt,
     "md": _extract_md,
     "html": _extract_html,

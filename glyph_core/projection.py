@@ -6,6 +6,8 @@ blended with the previous basis and then rotated onto it (orthogonal Procrustes)
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,3 +68,29 @@ def fit_projection(vectors: np.ndarray, previous: Projection | None, memory: flo
     aligned = (u @ vt) @ comps
     blended = _orthonormalize(w_prev * previous.components + (1 - w_prev) * aligned)
     return Projection(mean, blended, previous.n_fit + len(vectors), previous.version + 1)
+
+
+FIT_SAMPLE = 20_000  # PCA on at most this many vectors; projecting all of them is cheap
+
+
+def fingerprint(ids: Sequence[object], vectors: np.ndarray) -> str:
+    """Identity of the vectors a projection would be fitted on: same ids and same vectors, same fingerprint."""
+    h = hashlib.sha256()
+    for node_id, vector in zip(ids, np.asarray(vectors, dtype=np.float32)):
+        h.update(str(node_id).encode())
+        h.update(hashlib.sha1(vector.tobytes()).digest())
+    return h.hexdigest()
+
+
+def plan_projection(ids: Sequence[object], vectors: np.ndarray, previous: Projection | None,
+                    previous_fingerprint: str | None) -> tuple[Projection | None, str]:
+    """The projection for this window: the previous one when the vectors are those it was fitted on (nothing
+    moves, nothing is emitted), else a refit blended with it; None when the tenant has no vectors."""
+    current = fingerprint(ids, vectors)
+    if previous is not None and previous_fingerprint == current:
+        return previous, current
+    if not len(vectors):
+        return None, current
+    sample = vectors if len(vectors) <= FIT_SAMPLE else vectors[
+        np.random.default_rng(0).choice(len(vectors), FIT_SAMPLE, replace=False)]
+    return fit_projection(sample, previous), current

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import os
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 
@@ -32,7 +33,8 @@ class JsonFormatter(logging.Formatter):
 
 def run_fields(context: Any, tenant: str | None = None, **fields: Any) -> dict[str, Any]:
     """Fields for a log line from a Dagster context: run id, job, partition, step (+ the tenant, + extras)."""
-    out: dict[str, Any] = {"run_id": getattr(context, "run_id", None)}
+    run = getattr(context, "run", None)
+    out: dict[str, Any] = {"run_id": getattr(run, "run_id", None)}
     for attr, key in (("job_name", "job"), ("partition_key", "partition")):
         try:
             out[key] = getattr(context, attr)
@@ -62,17 +64,48 @@ def log_event(context: Any, message: str, *, tenant: str | None = None, level: i
     return line
 
 
+_CONFIGURED: set[str] = set()
+
+
 def structured_logger(name: str = "glyph") -> logging.Logger:
     """The `glyph` logger; JSON lines to stderr when GLYPH_LOG_FORMAT=json (the Helm values set it)."""
     logger = logging.getLogger(name)
-    if not getattr(logger, "_glyph_configured", False):
-        if os.environ.get("GLYPH_LOG_FORMAT", "").lower() == "json":
+    if name not in _CONFIGURED:
+        from glyph_io.settings import settings
+
+        if settings().log_format.lower() == "json":
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(JsonFormatter())
             logger.addHandler(handler)
             logger.setLevel(logging.INFO)
             logger.propagate = False
-        logger._glyph_configured = True  # type: ignore[attr-defined]
+        _CONFIGURED.add(name)
     return logger
 
 
+
+
+class Clock:
+    """Seconds since the clock started, rounded for metadata; frozen when its `timed()` block ends."""
+
+    def __init__(self) -> None:
+        self._started = time.perf_counter()
+        self._stopped: float | None = None
+
+    def stop(self) -> None:
+        self._stopped = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        end = self._stopped if self._stopped is not None else time.perf_counter()
+        return round(end - self._started, 3)
+
+
+@contextlib.contextmanager
+def timed() -> Iterator[Clock]:
+    """`with timed() as clock:` ... `clock.seconds` (the stage's duration_s metadata)."""
+    clock = Clock()
+    try:
+        yield clock
+    finally:
+        clock.stop()

@@ -12,6 +12,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 
 import psycopg
+from psycopg import sql
 
 MIGRATIONS_TABLE = "schema_migrations"
 
@@ -28,6 +29,11 @@ def load_sql(name: str) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"no query file queries/{name}.sql in the glyph_sql package")
     return path.read_text(encoding="utf-8")
+
+
+def composable(name: str) -> sql.SQL:
+    """Query file `name` as a psycopg SQL template, for statements that need identifiers composed in (DDL)."""
+    return sql.SQL(load_sql(name))  # the package's own file, never user input
 
 
 def schema_files() -> list[Traversable]:

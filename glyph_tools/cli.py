@@ -1,29 +1,35 @@
-"""`glyph`: the one entry point for humans and scripts; thin over services, migrations and Dagster."""
+"""`glyph`: the one entry point for humans and scripts; thin over services, migrations, stores and Dagster."""
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import TYPE_CHECKING
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
-    from glyph_io.resources import GraphStore
+    from glyph_io.graph_store import GraphStore
     from glyph_tools.runner import StepTiming
 
+SERVICE_NAMES = click.Choice(["postgres", "s3", "kafka", "redis"])
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "corpus"
 
-def _load_local_env() -> None:
-    """Fill unset GLYPH_* variables from the local services, so commands work right after `glyph services up`.
 
-    Variables set by hand (external services) always win.
-    """
-    from glyph_tools import services
+def _resources() -> dict[str, Any]:
+    """Resource instances with their settings resolved now (outside a Dagster run)."""
+    from glyph_io.settings import settings
+    from glyph_tools.services import load_local_env
+    from pipelines.resources import resources
 
-    if not (services.state_dir() / "services.json").exists():
-        return
-    for key, value in services.LocalConfig.load_or_create().env().items():
-        os.environ.setdefault(key, value)
+    load_local_env()
+    return resources(settings(), resolved=True)
+
+
+def _store() -> GraphStore:
+    store: GraphStore = _resources()["graph_store"]
+    return store
 
 
 @click.group()
@@ -40,7 +46,7 @@ def services() -> None:
 
 
 @services.command("up")
-@click.argument("name", required=False, type=click.Choice(["postgres", "s3", "kafka", "redis"]))
+@click.argument("name", required=False, type=SERVICE_NAMES)
 def services_up(name: str | None) -> None:
     """Start the local servers (idempotent)."""
     from glyph_tools import services as svc
@@ -52,13 +58,12 @@ def services_up(name: str | None) -> None:
 
 
 @services.command("down")
-@click.argument("name", required=False, type=click.Choice(["postgres", "s3", "kafka", "redis"]))
+@click.argument("name", required=False, type=SERVICE_NAMES)
 def services_down(name: str | None) -> None:
     """Stop the local servers (data stays under .glyph/)."""
     from glyph_tools import services as svc
 
-    stopped = svc.down(name)
-    click.echo("stopped: " + (", ".join(stopped) or "nothing was running"))
+    click.echo("stopped: " + (", ".join(svc.down(name)) or "nothing was running"))
 
 
 @services.command("status")
@@ -83,7 +88,7 @@ def services_env() -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-# --------------------------------------------------------------------------------------------- database
+# --------------------------------------------------------------------------------------------- database, tenants
 
 
 @main.group()
@@ -93,16 +98,14 @@ def db() -> None:
 
 @db.command("migrate")
 def db_migrate() -> None:
-    """Apply sql/[0-9]*.sql in order as the owner role (GLYPH_DATABASE_URL), each file in one transaction."""
-    from glyph_io.settings import require
+    """Apply the packaged schema files in order as the owner role (GLYPH_DATABASE_URL), each in one transaction."""
+    from glyph_io.settings import settings
     from glyph_io.sql import migrate
+    from glyph_tools.services import load_local_env
 
-    _load_local_env()
-    applied = migrate(require("GLYPH_DATABASE_URL"))
+    load_local_env()
+    applied = migrate(settings().need("database_url"))
     click.echo("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
-
-
-# --------------------------------------------------------------------------------------------- tenants & data
 
 
 @main.group()
@@ -115,46 +118,43 @@ def tenants() -> None:
 @click.option("--name", default=None, help="Display name (default: the slug, capitalised).")
 def tenants_add(slug: str, name: str | None) -> None:
     """Create a tenant row and its Dagster partition."""
-    _load_local_env()
-    from glyph_io.settings import resources
-    from glyph_tools.runner import ensure_tenant_partitions, prepare_dagster_home
-
-    store = resources(resolved=True)["graph_store"]
-    tenant_id = store.create_tenant(slug, name or slug.replace("-", " ").title())
-    prepare_dagster_home()
     import dagster as dg
 
+    from glyph_io.graph_store import opened
+    from glyph_tools.instance import dagster_home
+    from glyph_tools.runner import ensure_tenant_partitions
+
+    with opened(_store()) as store:
+        tenant = store.tenants.create(slug, name or slug.replace("-", " ").title())
+    dagster_home()
     with dg.DagsterInstance.get() as instance:
         ensure_tenant_partitions(instance, [slug])
-    click.echo(f"tenant {slug} = {tenant_id}")
+    click.echo(f"tenant {slug} = {tenant.id}")
 
 
 @tenants.command("list")
 def tenants_list() -> None:
     """Every tenant: id, slug, status."""
-    _load_local_env()
-    from glyph_io.settings import resources
+    from glyph_io.graph_store import opened
 
-    for t in resources(resolved=True)["graph_store"].tenants():
-        click.echo(f"{t.id}  {t.slug:20} {t.status}")
+    with opened(_store()) as store:
+        for t in store.tenants.all():
+            click.echo(f"{t.id}  {t.slug:20} {t.status}")
 
 
 @main.command("load-samples")
-@click.option("--corpus", default=None, help="Folder with one sub-folder per tenant slug (default: samples/corpus).")
-def load_samples(corpus: str | None) -> None:
-    """Upload the sample corpus to the bucket under `<tenant slug>/...`."""
-    _load_local_env()
-    _upload_samples(corpus)
+@click.option("--corpus", default=None, type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Folder with one sub-folder per tenant slug (default: the sample corpus).")
+def load_samples(corpus: Path | None) -> None:
+    """Upload a corpus to the bucket under `<tenant slug>/...`."""
+    for slug, n in upload_corpus(corpus or SAMPLES).items():
+        click.echo(f"uploaded {n} sample documents for {slug}")
 
 
-def _upload_samples(corpus: str | None) -> dict[str, int]:
+def upload_corpus(root: Path) -> dict[str, int]:
     import mimetypes
-    from pathlib import Path
 
-    from glyph_io.settings import resources
-
-    root = Path(corpus) if corpus else Path(__file__).resolve().parents[1] / "samples" / "corpus"
-    store = resources(resolved=True)["object_store"]
+    store = _resources()["object_store"]
     store.ensure_bucket()
     counts: dict[str, int] = {}
     for tenant_dir in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -162,54 +162,50 @@ def _upload_samples(corpus: str | None) -> dict[str, int]:
             key = f"{tenant_dir.name}/{path.relative_to(tenant_dir).as_posix()}"
             store.put(key, path.read_bytes(), mimetypes.guess_type(path.name)[0] or "application/octet-stream")
             counts[tenant_dir.name] = counts.get(tenant_dir.name, 0) + 1
-    for slug, n in counts.items():
-        click.echo(f"uploaded {n} sample documents for {slug}")
     return counts
+
+
+# --------------------------------------------------------------------------------------------- runs
 
 
 @main.command("run")
 @click.option("--tenant", "slugs", multiple=True, help="Tenant slug (repeatable; default: every active tenant).")
 def run(slugs: tuple[str, ...]) -> None:
-    """Run every stage in this process: ingest per tenant, index, glyphs for today, publish events."""
-    _load_local_env()
-    _run_and_report(list(slugs) or None)
+    """Run every stage in this process: ingest per tenant (with its events), glyphs for today, publish the rest."""
+    run_and_report(list(slugs) or None)
 
 
-def _run_and_report(slugs: list[str] | None) -> None:
-    import time
-
+def run_and_report(slugs: list[str] | None) -> None:
     import dagster as dg
 
-    from glyph_io.settings import resources
-    from glyph_tools.runner import prepare_dagster_home, run_all
+    from glyph_io.graph_store import opened
+    from glyph_tools.instance import dagster_home
+    from glyph_tools.runner import run_all
 
-    prepare_dagster_home()
-    store = resources(resolved=True)["graph_store"]
-    slugs = slugs or [t.slug for t in store.tenants() if t.status != "suspended"]
     started = time.perf_counter()
-    click.echo(f"running the pipeline for {', '.join(slugs)}")
-    with dg.DagsterInstance.get() as instance:
-        timings = run_all(slugs, instance, log=click.echo)
-    elapsed = time.perf_counter() - started
-    _print_summary(store, slugs, timings, elapsed)
-    store.close()
+    with opened(_store()) as store:
+        chosen = [t.slug for t in store.tenants.active(slugs)]
+        click.echo(f"running the pipeline for {', '.join(chosen)}")
+        dagster_home()
+        with dg.DagsterInstance.get() as instance:
+            timings = run_all(chosen, instance, log=click.echo)
+        _print_summary(store, chosen, timings, time.perf_counter() - started)
     if not all(t.ok for t in timings):
         raise click.ClickException("some steps failed (see above); re-running is safe and resumes the work")
 
 
-def _print_summary(store: "GraphStore", slugs: list[str], timings: "list[StepTiming]", elapsed: float) -> None:
+def _print_summary(store: GraphStore, slugs: list[str], timings: list[StepTiming], elapsed: float) -> None:
     """Per-tenant totals as the app role in each tenant's context, then the run's delivered events and time."""
-    from glyph_io.sql import load_sql
-
-    by_slug = {t.slug: t for t in store.tenants()}
-    published = sum(int(t.metadata.get("change_events", {}).get("events_published", 0)) for t in timings)
+    published = sum(int(str(meta.get("events_published", 0))) for t in timings
+                    for asset, meta in t.metadata.items() if asset in ("change_events", "tenant_events"))
+    columns = ("documents", "quarantined", "chunks", "nodes", "edges", "glyphs", "events", "pending", "dead")
     click.echo("")
-    click.echo(f"{'tenant':12} {'documents':>9} {'quarantined':>11} {'chunks':>7} {'nodes':>7} {'edges':>7} "
-               f"{'glyphs':>7} {'events':>7} {'pending':>7}")
-    for slug in slugs:
-        with store.tenant_tx(by_slug[slug].id) as conn:
-            row = conn.execute(load_sql("tenant_summary"), {"tenant_id": by_slug[slug].id}).fetchone()
-        click.echo(f"{slug:12} " + " ".join(f"{v:>{w}}" for v, w in zip(row, (9, 11, 7, 7, 7, 7, 7, 7))))
+    click.echo(f"{'tenant':12} " + " ".join(f"{c:>{max(7, len(c))}}" for c in columns))
+    for tenant in store.tenants.active(slugs):
+        s = store.graph.summary(tenant.id)
+        values = (s.documents, s.quarantined, s.chunks, s.nodes, s.edges, s.glyphs, s.events_published,
+                  s.events_pending, s.events_dead)
+        click.echo(f"{tenant.slug:12} " + " ".join(f"{v:>{max(7, len(c))}}" for v, c in zip(values, columns)))
     click.echo(f"\nevents delivered to Kafka in this run: {published}; total time {elapsed:.1f} s")
 
 
@@ -219,34 +215,30 @@ def _print_summary(store: "GraphStore", slugs: list[str], timings: "list[StepTim
 @click.option("--to", "last", required=True, help="Last day (inclusive).")
 @click.option("--skip-ingest", is_flag=True, help="Only the glyph windows, not the tenant stages.")
 def backfill(slugs: tuple[str, ...], first: str, last: str, skip_ingest: bool) -> None:
-    """Tenants x days from the command line: the tenant stages per tenant, then one glyph run per day.
-
-    The same runs the UI's backfill launches (glyph_days partitions with the glyph/tenants tag), executed here.
-    """
+    """Tenants x days from the command line: the tenant stages per tenant, then one glyph run per day."""
     from datetime import date, timedelta
 
     import dagster as dg
 
-    from assets.partitions import TENANT_TAG
-    from glyph_io.settings import resources
-    from glyph_tools.runner import ensure_tenant_partitions, prepare_dagster_home, run_job
+    from assets.partitions import TENANTS_TAG
+    from glyph_io.graph_store import opened
+    from glyph_tools.instance import dagster_home
+    from glyph_tools.runner import ensure_tenant_partitions, run_job
 
-    _load_local_env()
-    prepare_dagster_home()
     start, end = date.fromisoformat(first), date.fromisoformat(last)
     if end < start:
         raise click.BadParameter("--to is before --from")
-    store = resources(resolved=True)["graph_store"]
-    chosen = list(slugs) or [t.slug for t in store.tenants() if t.status != "suspended"]
-    store.close()
+    with opened(_store()) as store:
+        chosen = [t.slug for t in store.tenants.active(list(slugs) or None)]
     days = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
     click.echo(f"backfill: {len(chosen)} tenants x {len(days)} days")
+    dagster_home()
     results = []
     with dg.DagsterInstance.get() as instance:
         ensure_tenant_partitions(instance, chosen)
         if not skip_ingest:
             results += [run_job("tenant_ingest", partition_key=s, instance=instance, log=click.echo) for s in chosen]
-        results += [run_job("glyph_days", partition_key=d, tags={TENANT_TAG: ",".join(chosen)}, instance=instance,
+        results += [run_job("glyph_days", partition_key=d, tags={TENANTS_TAG: ",".join(chosen)}, instance=instance,
                             log=click.echo) for d in days]
     failed = [r.name for r in results if not r.ok]
     if failed:
@@ -256,35 +248,36 @@ def backfill(slugs: tuple[str, ...], first: str, last: str, skip_ingest: bool) -
 @main.command("demo")
 def demo() -> None:
     """Everything end to end on the embedded services: up, migrate, two tenants, sample corpus, all stages."""
-    import os
-
-    from glyph_tools import services as svc
-    from glyph_io.settings import resources
+    from glyph_io.graph_store import opened
+    from glyph_io.settings import settings
     from glyph_io.sql import migrate
+    from glyph_tools import services as svc
 
-    if not os.environ.get("GLYPH_DATABASE_URL"):
+    svc.load_local_env()
+    if not settings().database_url:
         svc.up()
-    _load_local_env()
-    click.echo("migrating: " + (", ".join(migrate(os.environ["GLYPH_DATABASE_URL"])) or "up to date"))
-    store = resources(resolved=True)["graph_store"]
-    for slug, name in (("acme", "Acme Research"), ("globex", "Globex Engineering")):
-        store.create_tenant(slug, name)
-    _upload_samples(None)
-    _run_and_report(["acme", "globex"])
+        svc.load_local_env()
+    click.echo("migrating: " + (", ".join(migrate(settings().need("database_url"))) or "up to date"))
+    with opened(_store()) as store:
+        for slug, name in (("acme", "Acme Research"), ("globex", "Globex Engineering")):
+            store.tenants.create(slug, name)
+    for slug, n in upload_corpus(SAMPLES).items():
+        click.echo(f"uploaded {n} sample documents for {slug}")
+    run_and_report(["acme", "globex"])
 
 
-def _register_optional_commands() -> None:
-    """Commands that live in their own modules (UI, metrics, benchmark)."""
+def _register_commands() -> None:
+    """Commands that live in their own modules (outbox, UI, metrics, benchmark)."""
     from glyph_tools.bench.cli import bench
     from glyph_tools.metrics import metrics
+    from glyph_tools.outbox import outbox
     from glyph_tools.ui import ui
 
-    main.add_command(ui)
-    main.add_command(metrics)
-    main.add_command(bench)
+    for command in (outbox, ui, metrics, bench):
+        main.add_command(command)
 
 
-_register_optional_commands()
+_register_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

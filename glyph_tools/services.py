@@ -22,13 +22,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[1]
 PG_SYSTEM_USER = "glyphpg"  # PostgreSQL refuses to run as root; CI and dev boxes run as root.
-SERVICES = ("postgres", "s3", "kafka", "redis")
+SERVICES = ("postgres", "kafka", "s3", "redis")  # Kafka before S3: the S3 server publishes object events to it
 
 
 def state_dir() -> Path:
-    return Path(os.environ.get("GLYPH_STATE_DIR", PROJECT_ROOT / ".glyph")).resolve()
+    """GLYPH_STATE_DIR, else `.glyph/` in the source checkout (an editable install), else in the current folder."""
+    if os.environ.get("GLYPH_STATE_DIR"):
+        return Path(os.environ["GLYPH_STATE_DIR"]).resolve()
+    root = CHECKOUT if (CHECKOUT / "pyproject.toml").exists() else Path.cwd()
+    return (root / ".glyph").resolve()
+
+
+def load_local_env() -> None:
+    """Fill unset GLYPH_* variables from the local services, so commands work right after `glyph services up`.
+
+    Variables set by hand (external services) always win. The one env loader of the project (CLI, UI, tests).
+    """
+    if not (state_dir() / "services.json").exists():
+        return
+    for key, value in LocalConfig.load_or_create().env().items():
+        os.environ.setdefault(key, value)
+    from glyph_io.settings import settings
+
+    settings.cache_clear()
 
 
 def _config_path() -> Path:
@@ -119,8 +137,6 @@ class LocalConfig:
             "GLYPH_S3_BUCKET": "glyph-documents",
             "GLYPH_KAFKA_BOOTSTRAP": f"127.0.0.1:{self.kafka_port}",
             "GLYPH_REDIS_URL": f"redis://:{self.redis_password}@127.0.0.1:{self.redis_port}/0",
-            # the project's Dagster instance (dagster.yaml at the project root) for `dagster` commands run by hand
-            "DAGSTER_HOME": str(PROJECT_ROOT),
         }
 
 
@@ -199,9 +215,9 @@ def _pg_user() -> tuple[str | None, int, int]:
     return PG_SYSTEM_USER, entry.pw_uid, entry.pw_gid
 
 
-def _as_pg_user(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+def _as_pg_user(argv: list[str]) -> subprocess.CompletedProcess[str]:
     user, _, _ = _pg_user()
-    return subprocess.run(argv, user=user, check=True, text=True, capture_output=True, **kw)  # type: ignore[call-overload]
+    return subprocess.run(argv, user=user, check=True, text=True, capture_output=True)
 
 
 def _pg_conf(cfg: LocalConfig, sock: Path) -> str:
@@ -347,7 +363,7 @@ def _start_redis(cfg: LocalConfig) -> None:
 
 def up(only: str | None = None) -> LocalConfig:
     cfg = LocalConfig.load_or_create()
-    starters = {"postgres": _start_postgres, "s3": _start_s3, "kafka": _start_kafka, "redis": _start_redis}
+    starters = {"postgres": _start_postgres, "kafka": _start_kafka, "s3": _start_s3, "redis": _start_redis}
     for name in ([only] if only else SERVICES):
         starters[name](cfg)
     return cfg
@@ -374,6 +390,11 @@ def ports() -> dict[str, int]:
 
 
 def env_lines() -> list[str]:
+    """`export` lines for the local services' settings and the Dagster instance they use."""
     if not _config_path().exists():
         raise RuntimeError("no local services configured yet: run `glyph services up` first")
-    return [f"export {k}={v}" for k, v in LocalConfig.load_or_create().env().items()]
+    load_local_env()
+    from glyph_tools.instance import dagster_home
+
+    env = {**LocalConfig.load_or_create().env(), "DAGSTER_HOME": str(dagster_home())}
+    return [f"export {k}={v}" for k, v in env.items()]

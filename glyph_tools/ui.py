@@ -1,8 +1,9 @@
 """`glyph ui`: the Dagster webserver and daemon on 127.0.0.1 with this project's workspace.yaml and dagster.yaml.
 
-DAGSTER_HOME is the project root, so `dagster.yaml` is the instance: run/event/schedule storage on PostgreSQL
-(`GLYPH_DAGSTER_PG_URL`, dagster-postgres), the QueuedRunCoordinator with one run per `glyph/tenant` at a time.
-The connection settings come from the shell or, when unset, from the local services (`glyph services up`).
+DAGSTER_HOME holds the packaged `dagster.yaml` (glyph_tools/instance.py): run/event/schedule storage on PostgreSQL
+(`GLYPH_DAGSTER_PG_URL`, dagster-postgres), the QueuedRunCoordinator with one run per tenant at a time, run
+retries for crashed workers, run monitoring. The connection settings come from the shell or, when unset, from the
+local services (`glyph services up`).
 
     glyph ui                      # foreground: both processes, Ctrl-C stops both
     glyph ui --background         # start, wait until the code location is loaded, print the URL, return
@@ -29,8 +30,6 @@ from pathlib import Path
 
 import click
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-WORKSPACE = PROJECT_ROOT / "workspace.yaml"
 LOCATION_QUERY = ("{ workspaceOrError { __typename ... on Workspace { locationEntries { name "
                   "locationOrLoadError { __typename ... on PythonError { message } } } } } }")
 
@@ -69,27 +68,27 @@ def _binary(name: str) -> str:
 
 
 def ui_environment() -> dict[str, str]:
-    """The process environment for the webserver and daemon: GLYPH_* settings, DAGSTER_HOME = project root."""
-    from glyph_tools.services import state_dir
+    """The process environment for the webserver and daemon: GLYPH_* settings and DAGSTER_HOME."""
+    from glyph_io.settings import settings
+    from glyph_tools.instance import dagster_home
+    from glyph_tools.services import load_local_env
 
-    if (state_dir() / "services.json").exists():
-        from glyph_tools.services import LocalConfig
-
-        for key, value in LocalConfig.load_or_create().env().items():
-            os.environ.setdefault(key, value)
-    if not os.environ.get("GLYPH_DAGSTER_PG_URL"):
+    load_local_env()
+    if not settings().dagster_pg_url:
         raise click.ClickException("GLYPH_DAGSTER_PG_URL is not set: run `glyph services up` or export it "
                                    "(the UI's instance storage is PostgreSQL, see dagster.yaml)")
+    dagster_home()
     env = dict(os.environ)
-    env["DAGSTER_HOME"] = str(PROJECT_ROOT)
-    os.environ["DAGSTER_HOME"] = str(PROJECT_ROOT)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
 
 def commands(port: int) -> tuple[list[str], list[str]]:
-    webserver = [_binary("dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w", str(WORKSPACE)]
-    daemon = [_binary("dagster-daemon"), "run", "-w", str(WORKSPACE)]
+    from glyph_tools.instance import workspace_file
+
+    workspace = str(workspace_file())
+    webserver = [_binary("dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w", workspace]
+    daemon = [_binary("dagster-daemon"), "run", "-w", workspace]
     return webserver, daemon
 
 
@@ -120,7 +119,7 @@ def wait_until_ready(port: int, processes: list[subprocess.Popen[bytes]], timeou
     while time.monotonic() < deadline:
         for proc in processes:
             if proc.poll() is not None:
-                raise click.ClickException(f"{proc.args[0]} exited with {proc.returncode} during start-up")
+                raise click.ClickException(f"{_program(proc)} exited with {proc.returncode} during start-up")
         status = location_status(port)
         if status == "loaded":
             return
@@ -128,6 +127,11 @@ def wait_until_ready(port: int, processes: list[subprocess.Popen[bytes]], timeou
             raise click.ClickException(status)
         time.sleep(0.5)
     raise click.ClickException(f"the webserver on port {port} did not load the code location in {timeout:.0f} s")
+
+
+def _program(proc: subprocess.Popen[bytes]) -> str:
+    args = proc.args
+    return str(args[0]) if isinstance(args, list) and args else str(args)
 
 
 def _port_free(port: int) -> bool:
@@ -182,9 +186,9 @@ def start(port: int, *, wait: bool = True, timeout: float = 120.0) -> UiProcess:
     state = _state_dir()
     web_log, daemon_log = state / f"{port}-webserver.log", state / f"{port}-daemon.log"
     with open(web_log, "ab") as wl, open(daemon_log, "ab") as dl:
-        web = subprocess.Popen(web_cmd, cwd=PROJECT_ROOT, env=env, stdout=wl, stderr=subprocess.STDOUT,
+        web = subprocess.Popen(web_cmd, cwd=_state_dir(), env=env, stdout=wl, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, start_new_session=True)
-        daemon = subprocess.Popen(daemon_cmd, cwd=PROJECT_ROOT, env=env, stdout=dl, stderr=subprocess.STDOUT,
+        daemon = subprocess.Popen(daemon_cmd, cwd=_state_dir(), env=env, stdout=dl, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, start_new_session=True)
     info = UiProcess(port, web.pid, daemon.pid, str(web_log), str(daemon_log), time.time())
     (state / f"{port}.json").write_text(json.dumps(asdict(info)))
@@ -226,8 +230,8 @@ def run_foreground(port: int) -> None:
         raise click.ClickException(f"port {port} on 127.0.0.1 is in use")
     env = ui_environment()
     web_cmd, daemon_cmd = commands(port)
-    web = subprocess.Popen(web_cmd, cwd=PROJECT_ROOT, env=env, start_new_session=True)
-    daemon = subprocess.Popen(daemon_cmd, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+    web = subprocess.Popen(web_cmd, cwd=_state_dir(), env=env, start_new_session=True)
+    daemon = subprocess.Popen(daemon_cmd, cwd=_state_dir(), env=env, start_new_session=True)
 
     def _terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -235,11 +239,11 @@ def run_foreground(port: int) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         wait_until_ready(port, [web, daemon])
-        click.echo(f"Dagster UI: http://127.0.0.1:{port}  (DAGSTER_HOME={PROJECT_ROOT}; Ctrl-C stops)")
+        click.echo(f"Dagster UI: http://127.0.0.1:{port}  (DAGSTER_HOME={env['DAGSTER_HOME']}; Ctrl-C stops)")
         while web.poll() is None and daemon.poll() is None:
             time.sleep(1)
         dead = web if web.poll() is not None else daemon
-        raise click.ClickException(f"{dead.args[0]} exited with {dead.returncode}")
+        raise click.ClickException(f"{_program(dead)} exited with {dead.returncode}")
     except KeyboardInterrupt:
         click.echo("stopping webserver and daemon")
     finally:

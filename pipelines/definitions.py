@@ -1,20 +1,30 @@
-"""The one Definitions object: assets in flow order, checks, resources, jobs, schedules, sensors."""
+"""The code location: assets in flow order, checks, resources, jobs, schedules, sensors. Wiring only.
+
+`defs` is lazy: Dagster calls it when it loads the code location, so settings are read then, never at import.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from assets import chunk, embed, events, glyph, graph, index, ingest
-from pipelines import jobs, schedules, sensors
-from glyph_io import settings
+from assets import chunk, embed, events, glyph, graph, index, ingest, retention
+from glyph_io.settings import Settings, settings
+from pipelines import jobs, resources, schedules, sensors
 
-STAGES = [ingest, chunk, embed, graph, index, glyph, events]
+STAGES = [ingest, chunk, embed, graph, index, glyph, events, retention]
 
-defs = dg.Definitions(
-    assets=dg.load_assets_from_modules(STAGES),
-    asset_checks=dg.load_asset_checks_from_modules(STAGES),
-    resources=settings.resources(),
-    jobs=jobs.ALL,
-    schedules=schedules.ALL,
-    sensors=sensors.ALL,
-)
+
+def build(config: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules(STAGES),
+        asset_checks=dg.load_asset_checks_from_modules(STAGES),
+        resources=resources.resources(config),
+        jobs=jobs.ALL,
+        schedules=schedules.build(config),
+        sensors=sensors.build(config),
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build(settings())

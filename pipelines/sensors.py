@@ -1,6 +1,6 @@
-"""Sensors: tenants appear/disappear as partitions; new objects trigger their tenant only; the outbox drains.
+"""Sensors: tenants appear/disappear as partitions; changed objects run their tenant only; the outbox drains.
 
-Each tick is a decision tested on its own (tests/pipelines/test_sensors.py); skips always say why.
+Each tick is a decision tested on its own (tests/pipelines/test_sensors_and_schedules.py); skips always say why.
 """
 
 from __future__ import annotations
@@ -10,18 +10,20 @@ import json
 
 import dagster as dg
 
+from assets.partitions import TENANT_TAG, TENANTS, tenant_partitions
+from glyph_io.graph_store import GraphStore
+from glyph_io.object_store import ObjectStore
+from glyph_io.settings import Settings
 from pipelines import jobs
-from assets.partitions import TENANTS, tenant_partitions
-from glyph_io.resources import GraphStore, ObjectStore
 
-ACTIVE = {"active", "trial", "enterprise"}
+ACTIVE_RUN = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+              dg.DagsterRunStatus.STARTED]
 
 
 @dg.sensor(minimum_interval_seconds=60, description="Adds a partition per active tenant, removes suspended ones.")
 def tenant_discovery(context: dg.SensorEvaluationContext, graph_store: GraphStore) -> dg.SensorResult | dg.SkipReason:
     known = set(context.instance.get_dynamic_partitions(TENANTS))
-    tenants = graph_store.tenants()
-    active = {t.slug for t in tenants if t.status in ACTIVE}
+    active = {t.slug for t in graph_store.tenants.active()}
     new, gone = sorted(active - known), sorted(known - active)
     if not new and not gone:
         return dg.SkipReason(f"{len(known)} tenant partitions, none new or deactivated")
@@ -43,10 +45,10 @@ def new_objects(context: dg.SensorEvaluationContext, object_store: ObjectStore) 
     requests = []
     for slug in tenants:
         listing = object_store.list(f"{slug}/")
-        digest = hashlib.sha256(json.dumps(sorted((k, e) for k, e, _, _ in listing)).encode()).hexdigest()[:16]
+        digest = hashlib.sha256(json.dumps(sorted((o.key, o.etag) for o in listing)).encode()).hexdigest()[:16]
         if seen.get(slug) != digest:
             requests.append(dg.RunRequest(run_key=f"{slug}|{digest}", partition_key=slug,
-                                          tags={"glyph/tenant": slug, "glyph/trigger": "new_objects"}))
+                                          tags={TENANT_TAG: slug, "glyph/trigger": "new_objects"}))
             seen[slug] = digest
     if not requests:
         return dg.SkipReason(f"no object changes under {len(tenants)} tenant prefixes")
@@ -54,18 +56,26 @@ def new_objects(context: dg.SensorEvaluationContext, object_store: ObjectStore) 
 
 
 @dg.sensor(job=jobs.publish_events, minimum_interval_seconds=30,
-           description="Pending outbox rows trigger the Kafka publisher.")
-def outbox_pending(context: dg.SensorEvaluationContext, graph_store: GraphStore) -> dg.RunRequest | dg.SkipReason:
-    from glyph_io.sql import load_sql
-
-    with graph_store.app_connection() as conn:
-        rows = conn.execute(load_sql("pending_outbox")).fetchall()
-    total = sum(int(n) for _, n in rows)
-    if total == 0:
+           description="Pending outbox events trigger the Kafka publisher (whatever the backlog's shape).")
+def outbox_pending(context: dg.SensorEvaluationContext, graph_store: GraphStore) -> dg.SensorResult | dg.SkipReason:
+    """Any pending event requests a run unless a publisher is already queued or running. The run key is the newest
+    pending sequence number plus an attempt counter kept in the cursor, so a backlog that repeats the shape (or the
+    very events) of an earlier one - e.g. after a broker outage - is never skipped as an already-seen key."""
+    backlog = graph_store.outbox.backlog()
+    if not backlog:
         return dg.SkipReason("outbox empty")
-    # one run per distinct backlog; a still-running publisher is not doubled because the key repeats
-    key = hashlib.sha256(json.dumps(sorted((str(t), int(n)) for t, n in rows)).encode()).hexdigest()[:16]
-    return dg.RunRequest(run_key=f"outbox|{key}", tags={"glyph/pending": str(total)})
+    active = context.instance.get_run_records(dg.RunsFilter(job_name=jobs.publish_events.name, statuses=ACTIVE_RUN),
+                                              limit=1)
+    if active:
+        return dg.SkipReason(f"a publish run is already {active[0].dagster_run.status.value.lower()}")
+    top = max(b.max_seq for b in backlog)
+    last = json.loads(context.cursor) if context.cursor else {"top": 0, "attempt": 0}
+    attempt = last["attempt"] + 1 if last["top"] == top else 0
+    pending = sum(b.pending for b in backlog)
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"outbox|{top}|{attempt}", tags={"glyph/pending": str(pending)})],
+        cursor=json.dumps({"top": top, "attempt": attempt}))
 
 
-ALL = [tenant_discovery, new_objects, outbox_pending]
+def build(settings: Settings) -> list[dg.SensorDefinition]:
+    return [tenant_discovery, new_objects, outbox_pending]

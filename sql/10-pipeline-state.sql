@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS public.index_maintenance (
     built_at       timestamptz NOT NULL DEFAULT now()
 );
 
+-- nodes_v2.source_key (our extra column): the graph stage finds a document's nodes by it when a new version
+-- replaces them, and a removed object's nodes when it disappears.
+CREATE INDEX IF NOT EXISTS nodes_v2_tenant_source_idx ON public.nodes_v2 (tenant_id, source_key)
+    WHERE source_key IS NOT NULL;
+
 -- Row-level security on the tenant tables (same policy text as 05).
 ALTER TABLE public.ingest_quarantine ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.ingest_quarantine FORCE ROW LEVEL SECURITY;

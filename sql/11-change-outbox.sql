@@ -2,7 +2,8 @@
 --
 -- Triggers on nodes_v2, edges_v2 and glyphs_4d write one event per inserted, materially updated or deleted row
 -- in the same transaction as the change (an UPDATE that only bumps updated_at writes nothing). Row images carry
--- no vectors. The publisher (glyph_app, in a tenant's context) reads pending events and marks them published;
+-- no vectors. The publisher (glyph_app, in a tenant's context) reads pending events and marks them published or
+-- dead (rejected for good by the client or the broker: kept, with the reason, until an operator re-drives it);
 -- it can neither insert nor delete events. Idempotent, stop-on-error safe, RLS + FORCE + tenant_isolation.
 
 -- change_outbox: seq orders events; event_id is the consumer's idempotency key; txid groups one transaction.
@@ -21,10 +22,19 @@ CREATE TABLE IF NOT EXISTS public.change_outbox (
     attempts      integer NOT NULL DEFAULT 0,
     last_error    text
 );
--- Pending events per tenant in order (the publisher's scan); the full (tenant_id, seq) index serves tenant
--- deletion's cascade and retention (D16).
-CREATE INDEX IF NOT EXISTS change_outbox_pending_idx ON public.change_outbox (tenant_id, seq) WHERE published_at IS NULL;
+-- dead_at / dead_reason: the event was rejected permanently (too large, invalid topic, not authorized, not
+-- serializable); later events keep flowing; `glyph outbox retry` clears these to re-drive it.
+ALTER TABLE public.change_outbox ADD COLUMN IF NOT EXISTS dead_at timestamptz;
+ALTER TABLE public.change_outbox ADD COLUMN IF NOT EXISTS dead_reason text;
+-- Pending (unpublished, not dead) events per tenant in order: the publisher's scan; dead events of a tenant for
+-- operators; the full (tenant_id, seq) index serves tenant deletion's cascade (D16); published_at for retention.
+DROP INDEX IF EXISTS public.change_outbox_pending_idx;
+CREATE INDEX IF NOT EXISTS change_outbox_pending_live_idx ON public.change_outbox (tenant_id, seq)
+    WHERE published_at IS NULL AND dead_at IS NULL;
+CREATE INDEX IF NOT EXISTS change_outbox_dead_idx ON public.change_outbox (tenant_id, seq) WHERE dead_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS change_outbox_tenant_seq_idx ON public.change_outbox (tenant_id, seq);
+CREATE INDEX IF NOT EXISTS change_outbox_published_idx ON public.change_outbox (published_at)
+    WHERE published_at IS NOT NULL;
 
 -- emit_change_event: set-based per statement over the transition tables; SECURITY DEFINER because glyph_app
 -- may not insert events itself. Rows of a tenant being deleted produce no events.
@@ -77,16 +87,22 @@ BEGIN
 END
 $outbox$;
 
--- outbox_pending_by_tenant: (tenant_id, pending) for the publisher's sensor, across tenants. SECURITY DEFINER
--- reading through the owner's glyph_admin policy below; returns counts only.
+-- outbox_pending_by_tenant: per tenant with pending events, their number, the highest sequence number (the
+-- sensor's run key: it grows with every new event, so a backlog that repeats an earlier shape still triggers) and
+-- the oldest one's age. SECURITY DEFINER reading through the owner's glyph_admin policy below; no event content.
+DROP FUNCTION IF EXISTS public.outbox_pending_by_tenant();
 CREATE OR REPLACE FUNCTION public.outbox_pending_by_tenant()
-RETURNS TABLE (tenant_id uuid, pending bigint)
+RETURNS TABLE (tenant_id uuid, pending bigint, max_seq bigint, oldest_age_s double precision)
 LANGUAGE sql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, public
 AS $fn$
-    SELECT o.tenant_id, count(*) FROM public.change_outbox AS o WHERE o.published_at IS NULL GROUP BY o.tenant_id
+    SELECT o.tenant_id, count(*), max(o.seq),
+           EXTRACT(EPOCH FROM clock_timestamp() - min(o.occurred_at))::double precision
+    FROM public.change_outbox AS o
+    WHERE o.published_at IS NULL AND o.dead_at IS NULL
+    GROUP BY o.tenant_id
 $fn$;
 
 -- Row-level security: tenant_isolation for everyone; glyph_admin (the owner, via the function above) reads all.
@@ -102,7 +118,7 @@ CREATE POLICY outbox_admin_select ON public.change_outbox FOR SELECT TO glyph_ad
 -- Grants: the publisher reads its tenant's events and updates only the delivery columns.
 REVOKE ALL ON public.change_outbox FROM glyph_app, glyph_readonly;
 GRANT SELECT ON public.change_outbox TO glyph_app, glyph_readonly;
-GRANT UPDATE (published_at, attempts, last_error) ON public.change_outbox TO glyph_app;
+GRANT UPDATE (published_at, attempts, last_error, dead_at, dead_reason) ON public.change_outbox TO glyph_app;
 REVOKE ALL ON SEQUENCE public.change_outbox_seq_seq FROM glyph_app, glyph_readonly;
 REVOKE EXECUTE ON FUNCTION public.emit_change_event(), public.outbox_pending_by_tenant() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.outbox_pending_by_tenant() TO glyph_app;

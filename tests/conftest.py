@@ -20,13 +20,9 @@ REQUIRED = ["GLYPH_DATABASE_URL", "GLYPH_APP_DATABASE_URL", "GLYPH_READONLY_DATA
 
 def _load_env() -> None:
     """Use the local services' settings when the shell did not export them (e.g. plain `pytest`)."""
-    from glyph_tools import services
+    from glyph_tools.services import load_local_env
 
-    if all(os.environ.get(k) for k in REQUIRED):
-        return
-    if (services.state_dir() / "services.json").exists():
-        for key, value in services.LocalConfig.load_or_create().env().items():
-            os.environ.setdefault(key, value)
+    load_local_env()
 
 
 _load_env()
@@ -55,9 +51,10 @@ def owner_conn(env: dict[str, str], migrated: None) -> Iterator[psycopg.Connecti
 
 @pytest.fixture(scope="session")
 def resources(env: dict[str, str], migrated: None) -> dict[str, Any]:
-    from glyph_io.settings import resources as make
+    from glyph_io.settings import settings
+    from pipelines.resources import resources as make
 
-    return make(resolved=True)
+    return make(settings(), resolved=True)
 
 
 @pytest.fixture(scope="session")

@@ -39,8 +39,8 @@ def delete_tenant(resources: dict[str, Any], tenant_id: str, slug: str) -> None:
     """The tenant's rows and its objects in the bucket."""
     delete_tenant_rows(tenant_id)
     store = resources["object_store"]
-    for key, *_ in store.list(f"{slug}/"):
-        store.remove(key)
+    for obj in store.list(f"{slug}/"):
+        store.remove(obj.key)
 
 
 def in_tenant(tenant_id: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:

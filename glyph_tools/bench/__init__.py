@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 BENCH_PREFIX = "bench-"
@@ -21,6 +22,21 @@ def with_database(url: str, database: str) -> str:
     """The same DSN pointed at another database."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def first(cursor: Any) -> Any:
+    """The first column of a cursor's first row (None when there is none)."""
+    row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def superuser_url() -> str:
+    """The bootstrap superuser (local services only): bulk loads and scratch databases, never measured queries."""
+    url = os.environ.get("GLYPH_SUPERUSER_DATABASE_URL")
+    if not url:
+        raise RuntimeError("GLYPH_SUPERUSER_DATABASE_URL is not set: the benchmark loads its synthetic graph as the "
+                           "bootstrap superuser of the local services (`glyph services up`)")
+    return url
 
 
 def database_of(url: str) -> str:
@@ -38,14 +54,13 @@ class BenchDB:
 
     @classmethod
     def from_env(cls, database: str | None = None) -> "BenchDB":
-        from glyph_io.settings import require
+        from glyph_io.settings import settings
 
-        owner = require("GLYPH_DATABASE_URL")
+        owner = settings().need("database_url")
         database = database or database_of(owner) + "_bench"
-        return cls(database=database,
-                   superuser=with_database(require("GLYPH_SUPERUSER_DATABASE_URL"), database),
+        return cls(database=database, superuser=with_database(superuser_url(), database),
                    owner=with_database(owner, database),
-                   app=with_database(require("GLYPH_APP_DATABASE_URL"), database))
+                   app=with_database(settings().need("app_database_url"), database))
 
     @property
     def is_main(self) -> bool:

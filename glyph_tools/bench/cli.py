@@ -13,15 +13,6 @@ import click
 from glyph_tools.bench import BenchDB
 
 
-def _load_local_env() -> None:
-    """Unset GLYPH_* variables come from the local services (variables set by hand win)."""
-    from glyph_tools import services
-
-    if (services.state_dir() / "services.json").exists():
-        for key, value in services.LocalConfig.load_or_create().env().items():
-            os.environ.setdefault(key, value)
-
-
 def drop(db: BenchDB, log: Any = click.echo, main_too: bool = True) -> None:
     """Remove every bench tenant (bench database and, with main_too, the main database); drop a dedicated bench
     database."""
@@ -32,7 +23,9 @@ def drop(db: BenchDB, log: Any = click.echo, main_too: bool = True) -> None:
     from glyph_tools.bench.synthetic import drop_bench_tenants
 
     if main_too or db.is_main:
-        main = with_database(db.superuser, database_of(os.environ["GLYPH_DATABASE_URL"]))
+        from glyph_io.settings import settings
+
+        main = with_database(db.superuser, database_of(settings().need("database_url")))
         drop_bench_tenants(main, log, allow_truncate=False)
     if db.is_main:
         return
@@ -66,12 +59,9 @@ def run_bench(db: BenchDB, scale: Any, *, iterations: int, warmup: int, recall_p
         previous = _last_load(out_dir or report.RESULTS_DIR, db.database)
         if previous:
             result["load"], result["scale"], result["load_source"] = previous
-    from assets.index import maintain_tenant_indexes
-
-    log("index maintenance (the product's vector_index logic): per-tenant partial HNSW indexes for small tenants ...")
     store = queries._store(db)
     try:
-        result["tenant_indexes"] = maintain_tenant_indexes(store, log=log)
+        result["legacy_tenant_indexes_dropped"] = store.indexes.drop_tenant_indexes()
     finally:
         store.close()
     log(f"measuring ({iterations} iterations after {warmup} warm-up per operation, as glyph_app under RLS) ...")
@@ -127,15 +117,19 @@ def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_nod
     from glyph_tools.bench import report
     from glyph_tools.bench.synthetic import Scale
 
-    _load_local_env()
+    from glyph_tools.services import load_local_env
+
+    load_local_env()
     db = BenchDB.from_env(database)
     if do_drop:
         drop(db)
         return
     scale = Scale.named(scale_name)
-    overrides = {k: v for k, v in {"tenants": tenants, "nodes": nodes, "edges_per_node": edges_per_node,
-                                   "days": days, "glyph_fraction": glyph_fraction}.items() if v is not None}
-    scale = replace(scale, **overrides)
+    counts = {k: v for k, v in {"tenants": tenants, "nodes": nodes, "edges_per_node": edges_per_node,
+                                "days": days}.items() if v is not None}
+    scale = replace(scale, **counts)
+    if glyph_fraction is not None:
+        scale = replace(scale, glyph_fraction=glyph_fraction)
     result, jpath, mpath = run_bench(db, scale, iterations=iterations, warmup=warmup, recall_probes=recall_probes,
                                      skip_load=skip_load, skip_pipeline=skip_pipeline, corpus=corpus,
                                      keep_pipeline_tenants=keep_pipeline_tenants)

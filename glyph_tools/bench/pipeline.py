@@ -80,10 +80,11 @@ def run(corpus: Path | None = None, keep: bool = False, log: Log = print) -> dic
 
     import dagster as dg
 
-    from glyph_io.settings import resources
+    from glyph_io.settings import settings
+    from pipelines.resources import resources
 
     # EnvVar fields resolve only when a resource is initialised: outside a run that is dg.build_resources
-    wanted = {k: v for k, v in resources().items() if k in ("graph_store", "object_store", "embedder")}
+    wanted = {k: v for k, v in resources(settings()).items() if k in ("graph_store", "object_store", "embedder")}
     with dg.build_resources(wanted) as built:
         return _run(corpus, folders, built.graph_store, built.object_store, built.embedder, keep, log)
 
@@ -92,7 +93,8 @@ def _run(corpus: Path, folders: dict[str, list[Path]], store: Any, objects: Any,
          log: Log) -> dict[str, Any]:
     import dagster as dg
 
-    from glyph_tools.runner import prepare_dagster_home, run_all
+    from glyph_tools.instance import dagster_home
+    from glyph_tools.runner import run_all
 
     run_id = uuid.uuid4().hex[:6]
     slugs = {f"{BENCH_PREFIX}pipe-{run_id}-{name}"[:60]: name for name in folders}
@@ -108,7 +110,7 @@ def _run(corpus: Path, folders: dict[str, list[Path]], store: Any, objects: Any,
             n_files += 1
     log(f"pipeline: {n_files} documents of {corpus} uploaded for {len(slugs)} fresh tenants ({', '.join(slugs)})")
 
-    prepare_dagster_home()
+    dagster_home()
     out: dict[str, Any] = {"corpus": str(corpus), "objects": n_files, "tenants": list(slugs),
                            "executor": "in-process (glyph_tools.runner.run_all)", "dagster_home": os.environ.get("DAGSTER_HOME")}
     try:
@@ -140,9 +142,9 @@ def _run(corpus: Path, folders: dict[str, list[Path]], store: Any, objects: Any,
 def _encode_ceiling(store: Any, embedder: Any, slugs: list[str], log: Log) -> dict[str, Any]:
     """Encode the pipeline's own chunk texts with the model only (loaded and warmed first): chunks/s ceiling."""
     texts: list[str] = []
-    by_slug = {t.slug: t for t in store.tenants()}
+    by_slug = {t.slug: t for t in store.tenants.all()}
     for slug in slugs:
-        with store.tenant_tx(by_slug[slug].id) as conn:
+        with store.db.tenant(by_slug[slug].id) as conn:
             texts += [r[0] for r in conn.execute(
                 "SELECT chunk_text FROM file_chunks WHERE tenant_id = %s ORDER BY file_id, chunk_index",
                 (by_slug[slug].id,)).fetchall()]
@@ -163,7 +165,8 @@ def _encode_ceiling(store: Any, embedder: Any, slugs: list[str], log: Log) -> di
 
 
 def _cleanup(slugs: list[str], keys: list[str], objects: Any, log: Log) -> None:
-    from glyph_io.settings import require
+    from glyph_io.settings import settings
+    from glyph_tools.bench import superuser_url
     from glyph_tools.bench.synthetic import drop_bench_tenants
 
     for key in keys:
@@ -171,9 +174,9 @@ def _cleanup(slugs: list[str], keys: list[str], objects: Any, log: Log) -> None:
             objects.remove(key)
         except Exception:  # noqa: BLE001 - best effort
             pass
-    su = require("GLYPH_SUPERUSER_DATABASE_URL")
+    su = superuser_url()
     from glyph_tools.bench import database_of, with_database
 
-    dsn = with_database(su, database_of(require("GLYPH_DATABASE_URL")))
+    dsn = with_database(su, database_of(settings().need("database_url")))
     for slug in slugs:
         drop_bench_tenants(dsn, log, slug_like=slug, allow_truncate=False)

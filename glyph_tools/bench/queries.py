@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from glyph_io.resources import GraphStore
+from glyph_io.graph_store import GraphStore
 from glyph_io.sql import load_sql
-from glyph_tools.bench import BENCH_PREFIX, BenchDB
+from glyph_tools.bench import BENCH_PREFIX, BenchDB, first
 from glyph_tools.bench.synthetic import VectorModel
 
 Log = Callable[[str], None]
@@ -91,17 +91,17 @@ def _store(db: BenchDB) -> GraphStore:
 
 
 def _targets(store: GraphStore, log: Log, want: int = 2000) -> list[TenantTargets]:
-    tenants = [t for t in store.tenants() if t.slug.startswith(BENCH_PREFIX) and not t.slug.startswith("bench-pipe")]
+    tenants = [t for t in store.tenants.all() if t.slug.startswith(BENCH_PREFIX) and not t.slug.startswith("bench-pipe")]
     out: list[TenantTargets] = []
     for t in tenants:
-        with store.tenant_tx(t.id) as conn:
-            n = conn.execute(load_sql("bench_count_nodes"), {"tenant_id": t.id}).fetchone()[0]  # type: ignore[index]
+        with store.db.tenant(t.id) as conn:
+            n = first(conn.execute(load_sql("bench_count_nodes"), {"tenant_id": t.id}))
             if n == 0:
                 continue
             pct = min(100.0, 300.0 * want / n)
             rows = conn.execute(load_sql("bench_sample_nodes"),
                                 {"tenant_id": t.id, "percent": pct, "limit": want}).fetchall()
-            lo, hi = conn.execute(load_sql("bench_glyph_span"), {"tenant_id": t.id}).fetchone()  # type: ignore[misc]
+            lo, hi = conn.execute(load_sql("bench_glyph_span"), {"tenant_id": t.id}).fetchall()[0]
         days: list[datetime] = []
         if lo is not None:
             d = lo.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -109,9 +109,9 @@ def _targets(store: GraphStore, log: Log, want: int = 2000) -> list[TenantTarget
                 days.append(d)
                 d += timedelta(days=1)
         out.append(TenantTargets(t.id, t.slug, n, [str(r[0]) for r in rows], [r[1] for r in rows], days))
-    total = sum(t.nodes for t in out) or 1
-    for t in out:
-        t._share = t.nodes / total
+    total = sum(target.nodes for target in out) or 1
+    for target in out:
+        target._share = target.nodes / total
     log(f"targets: {len(out)} bench tenants, {total:,} nodes, "
         f"{sum(len(t.node_ids) for t in out):,} sampled ids")
     return out
@@ -120,7 +120,7 @@ def _targets(store: GraphStore, log: Log, want: int = 2000) -> list[TenantTarget
 def _timed(store: GraphStore, tenant_id: str, query: str, params: dict[str, Any], prepare: bool = True,
            setup: str | None = None) -> tuple[float, float, list[Any]]:
     t0 = time.perf_counter()
-    with store.tenant_tx(tenant_id) as conn:
+    with store.db.tenant(tenant_id) as conn:
         if setup:
             conn.execute(setup)
         t1 = time.perf_counter()
@@ -154,17 +154,17 @@ def _settings(store: GraphStore, tenant_id: str) -> dict[str, str]:
     names = ["hnsw.ef_search", "hnsw.iterative_scan", "hnsw.max_scan_tuples", "shared_buffers", "work_mem",
              "effective_cache_size", "random_page_cost", "jit", "plan_cache_mode"]
     out: dict[str, str] = {}
-    with store.tenant_tx(tenant_id) as conn:
+    with store.db.tenant(tenant_id) as conn:
         conn.execute("SELECT '[1]'::vector")
         for n in names:
-            out[n] = str(conn.execute("SELECT current_setting(%s, true)", (n,)).fetchone()[0])  # type: ignore[index]
-        out["role"] = str(conn.execute("SELECT current_user").fetchone()[0])  # type: ignore[index]
-        out["row_security"] = str(conn.execute("SELECT current_setting('row_security')").fetchone()[0])  # type: ignore[index]
+            out[n] = str(first(conn.execute("SELECT current_setting(%s, true)", (n,))))
+        out["role"] = str(first(conn.execute("SELECT current_user")))
+        out["row_security"] = str(first(conn.execute("SELECT current_setting('row_security')")))
     return out
 
 
 def _explain(store: GraphStore, op: str, t: TenantTargets, params: dict[str, Any]) -> str:
-    with store.tenant_tx(t.id) as conn:
+    with store.db.tenant(t.id) as conn:
         rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + load_sql(QUERY_FILE[op]), params,
                             prepare=False).fetchall()
     import re
@@ -191,7 +191,7 @@ def _recall(store: GraphStore, t: TenantTargets, queries: list[str], ef: int | N
         params = {"tenant_id": t.id, "q": q, "k": K}
         exact = _EXACT.get((t.id, q))
         if exact is None:
-            with store.tenant_tx(t.id) as conn:
+            with store.db.tenant(t.id) as conn:
                 conn.execute("SET LOCAL enable_indexscan = off")
                 exact = {r[0] for r in conn.execute(load_sql("knn_exact"), params, prepare=False).fetchall()}
             _EXACT[(t.id, q)] = exact
@@ -209,8 +209,7 @@ def run(db: BenchDB, iterations: int = 500, warmup: int = 100, recall_probes: in
     try:
         return _run(store, iterations, warmup, recall_probes, seed, ef_sweep, log)
     finally:
-        if store._pool is not None:
-            store._pool.close()
+        store.close()
 
 
 def _run(store: GraphStore, iterations: int, warmup: int, recall_probes: int, seed: int,

@@ -12,6 +12,8 @@ from typing import Any
 
 import psycopg
 
+from glyph_tools.bench import first
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = PROJECT_ROOT / "bench-results"
 
@@ -45,13 +47,13 @@ def machine(dsn: str) -> dict[str, Any]:
     except OSError:
         pass
     with psycopg.connect(dsn, autocommit=True) as conn:
-        info["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+        info["postgresql"] = first(conn.execute("SHOW server_version"))
         row = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
         info["pgvector"] = row[0] if row else None
         for name in ("shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem",
                      "max_parallel_workers_per_gather", "max_parallel_maintenance_workers", "synchronous_commit"):
-            info[name] = conn.execute("SELECT current_setting(%s)", (name,)).fetchone()[0]  # type: ignore[index]
-        info["database"] = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+            info[name] = first(conn.execute("SELECT current_setting(%s)", (name,)))
+        info["database"] = first(conn.execute("SELECT current_database()"))
         sizes = conn.execute(
             "SELECT c.relname, pg_total_relation_size(c.oid), pg_relation_size(c.oid) FROM pg_class c"
             " WHERE c.relname IN ('nodes_v2', 'edges_v2', 'glyphs_4d', 'nodes_v2_emb384_hnsw_idx')").fetchall()

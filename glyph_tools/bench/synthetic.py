@@ -29,7 +29,7 @@ import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from glyph_tools.bench import BENCH_PREFIX, BenchDB
+from glyph_tools.bench import BENCH_PREFIX, BenchDB, first
 
 DIM = 384
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -131,7 +131,8 @@ class VectorModel:
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
-    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    normalised: np.ndarray = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return normalised
 
 
 # --------------------------------------------------------------------------------------------- binary COPY rows
@@ -495,7 +496,7 @@ def load(db: BenchDB, scale: Scale, log: Log = print) -> LoadStats:
     run_prefix = int(rng.integers(1, 2**31))
 
     with psycopg.connect(db.superuser, autocommit=True) as conn:
-        fresh = not conn.execute("SELECT EXISTS (SELECT 1 FROM nodes_v2)").fetchone()[0]  # type: ignore[index]
+        fresh = not first(conn.execute("SELECT EXISTS (SELECT 1 FROM nodes_v2)"))
     bulk = fresh and not db.is_main and scale.nodes >= 50_000
     if bulk:
         drop_secondary_indexes(db, log)
@@ -507,7 +508,8 @@ def load(db: BenchDB, scale: Scale, log: Log = print) -> LoadStats:
             slug = bench_slug(i)
             row = conn.execute(load_sql("create_tenant"),
                                {"id": None, "slug": slug, "name": f"Bench tenant {i:02d}"}).fetchone()
-            tenants.append((str(row[0]), slug, size))  # type: ignore[index]
+            assert row is not None  # INSERT ... RETURNING
+            tenants.append((str(row[0]), slug, size))
     stats.tenants = [{"id": t, "slug": s, "nodes": n, "share": n / sum(sizes)} for t, s, n in tenants]
 
     now = datetime.now(timezone.utc)

@@ -1,5 +1,5 @@
--- Chunks of the given files with their current-model vectors; tenant transaction.
-SELECT fc.file_id, fc.id, fc.chunk_index, fc.chunk_text, fc.content_hash, e.vec
+-- Chunks of the given files with their current-model vectors (numpy arrays through pgvector); tenant transaction.
+SELECT fc.file_id, fc.chunk_index, fc.chunk_text, fc.content_hash, e.vec
 FROM file_chunks fc
 LEFT JOIN embeddings_v2 e
        ON e.tenant_id = fc.tenant_id AND e.obj_type = 'chunk' AND e.obj_id = fc.id AND e.model = %(model)s

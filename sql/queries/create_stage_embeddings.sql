@@ -1,3 +1,3 @@
--- Per-transaction staging table for COPY of chunk vectors.
+-- Per-session staging table for chunk vectors (binary COPY of numpy arrays, glyph_io/bulk.py).
 CREATE TEMP TABLE IF NOT EXISTS stage_embeddings (obj_id uuid, content_hash text, vec vector(384))
 ON COMMIT DELETE ROWS

@@ -1,4 +1,4 @@
--- Chunks past a re-chunked file's new end; tenant transaction.
+-- Chunks of the re-chunked files that the new version no longer has (past its new end); tenant transaction.
 DELETE FROM file_chunks fc
-USING (SELECT file_id, max(chunk_index) AS last FROM stage_chunks GROUP BY file_id) s
-WHERE fc.file_id = s.file_id AND fc.chunk_index > s.last
+WHERE fc.tenant_id = %(tenant_id)s AND fc.file_id = ANY(%(file_ids)s)
+  AND NOT EXISTS (SELECT 1 FROM stage_chunks s WHERE s.file_id = fc.file_id AND s.chunk_index = fc.chunk_index)

@@ -1,5 +1,5 @@
--- Live, parsed files whose text changed since they were last chunked; tenant transaction.
-SELECT id, storage_path, extracted_text, content_hash
+-- Live, parsed files whose text changed since they were last chunked (ids only: texts are read per batch); tenant tx.
+SELECT id
 FROM files
 WHERE tenant_id = %(tenant_id)s AND deleted_at IS NULL AND processing_status <> 'failed'
   AND extracted_text IS NOT NULL AND chunked_hash IS DISTINCT FROM content_hash

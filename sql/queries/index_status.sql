@@ -1,6 +1,5 @@
--- The embedding_384 vector index: method, validity and size, plus rows changed since its last recorded build.
-SELECT am.amname, i.indisvalid, pg_relation_size(c.oid),
-       (SELECT count(*) FROM pg_am WHERE amname = 'hnsw') > 0 AS hnsw_available
+-- The shared embedding_384 vector index: access method, validity, size; owner connection.
+SELECT am.amname::text AS method, i.indisvalid AS valid, pg_relation_size(c.oid) AS bytes
 FROM pg_class c
 JOIN pg_index i ON i.indexrelid = c.oid
 JOIN pg_am am ON am.oid = c.relam

@@ -1,5 +1,6 @@
--- Exact top-k (sequential scan forced by the caller with SET LOCAL enable_indexscan = off) as recall baseline.
+-- Exact top-k (sequential scan forced by the caller with SET LOCAL enable_indexscan = off) as recall baseline;
+-- the app's own query shape: no tenant filter, RLS decides; tenant transaction.
 SELECT id FROM nodes_v2
-WHERE tenant_id = %(tenant_id)s AND embedding_384 IS NOT NULL
-ORDER BY embedding_384 <=> %(q)s::vector
+WHERE embedding_384 IS NOT NULL
+ORDER BY embedding_384 <=> %(q)s
 LIMIT %(k)s

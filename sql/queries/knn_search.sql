@@ -1,5 +1,6 @@
--- Top-k nearest nodes of the tenant by cosine distance (HNSW with iterative scan under RLS); tenant transaction.
+-- Top-k nearest nodes by cosine distance, the app's own query shape: no tenant filter, RLS keeps it to the
+-- tenant of the transaction (HNSW with iterative scan, or exact through tenant_id for small tenants).
 SELECT id FROM nodes_v2
-WHERE tenant_id = %(tenant_id)s AND embedding_384 IS NOT NULL
-ORDER BY embedding_384 <=> %(q)s::vector
+WHERE embedding_384 IS NOT NULL
+ORDER BY embedding_384 <=> %(q)s
 LIMIT %(k)s

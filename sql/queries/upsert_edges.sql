@@ -1,9 +1,12 @@
--- Staged edges resolved to node ids by external key; unchanged edges are left alone; tenant transaction.
+-- Staged edges resolved to node ids by external key; unchanged edges are left alone; similarity edges carry their
+-- score as confidence; tenant transaction.
 INSERT INTO edges_v2 (tenant_id, src_id, dst_id, edge_type, relation_name, weight, confidence, auto_generated)
-SELECT %(tenant_id)s, a.id, b.id, s.edge_type::edge_type_enum, s.relation_name, s.weight, 1.0, true
+SELECT %(tenant_id)s, a.id, b.id, s.edge_type::edge_type_enum, s.relation_name, s.weight,
+       CASE WHEN s.edge_type = 'similar_to' THEN s.weight ELSE 1.0 END, true
 FROM stage_edges s
 JOIN nodes_v2 a ON a.tenant_id = %(tenant_id)s AND a.external_key = s.src_key
 JOIN nodes_v2 b ON b.tenant_id = %(tenant_id)s AND b.external_key = s.dst_key
 ON CONFLICT (tenant_id, src_id, dst_id, edge_type) DO UPDATE SET
-    relation_name = EXCLUDED.relation_name, weight = EXCLUDED.weight
-WHERE (edges_v2.relation_name, edges_v2.weight) IS DISTINCT FROM (EXCLUDED.relation_name, EXCLUDED.weight)
+    relation_name = EXCLUDED.relation_name, weight = EXCLUDED.weight, confidence = EXCLUDED.confidence
+WHERE (edges_v2.relation_name, edges_v2.weight, edges_v2.confidence)
+      IS DISTINCT FROM (EXCLUDED.relation_name, EXCLUDED.weight, EXCLUDED.confidence)

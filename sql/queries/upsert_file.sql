@@ -3,7 +3,7 @@ INSERT INTO files (tenant_id, filename, original_filename, file_type, mime_type,
                    storage_url, processing_status, processing_error, extracted_text, structured_data, metadata,
                    etag, version_id, content_hash, deleted_at)
 VALUES (%(tenant_id)s, %(filename)s, %(filename)s, %(file_type)s, %(mime_type)s, %(size_bytes)s, %(storage_path)s,
-        %(storage_url)s, %(status)s, %(error)s, %(text)s, %(structured)s, %(metadata)s,
+        's3://' || %(storage_path)s, %(status)s, %(error)s, %(text)s, NULL, %(metadata)s,
         %(etag)s, %(version_id)s, %(content_hash)s, NULL)
 ON CONFLICT (tenant_id, storage_path) DO UPDATE SET
     size_bytes = EXCLUDED.size_bytes, file_type = EXCLUDED.file_type, mime_type = EXCLUDED.mime_type,

@@ -137,9 +137,29 @@ def test_words_longer_than_the_window_are_cut_and_still_progress(tokenizer: Toke
     assert all(p.start_token < c.start_token for p, c in pairwise(chunks))
 
 
-def test_one_huge_word_is_a_single_unknown_token(tokenizer: Tokenizer) -> None:
+def test_one_huge_word_is_one_unknown_token_cut_to_max_chars(tokenizer: Tokenizer) -> None:
     [chunk] = chunk_text("x" * 100_000, tokenizer)
-    assert (chunk.token_count, len(chunk.text)) == (1, 100_000)
+    assert (chunk.token_count, len(chunk.text), chunk.cut_chars) == (1, 4096, 100_000 - 4096)
+    assert chunk.text == "x" * 4096
+
+
+def test_no_chunk_exceeds_max_chars_whatever_the_runs(tokenizer: Tokenizer) -> None:
+    run = "ab12" * 250_000  # a 1 MB run without a space: one [UNK] token for the model
+    text = "An ordinary sentence about graphs. " * 40 + run + " Then prose again, about vectors. " * 40
+    spec = ChunkSpec(max_chars=4096)
+    chunks = chunk_text(text, tokenizer, spec)
+    assert max(len(c.text) for c in chunks) <= spec.max_chars
+    [cut] = [c for c in chunks if c.cut_chars]
+    assert cut.text == run[:4096] and cut.cut_chars == len(run) - 4096 and cut.token_count == 1
+    assert chunks[-1].text.endswith("about vectors.")  # the prose after the run is chunked as usual
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+
+
+def test_many_long_words_end_a_window_early_at_a_token_boundary(tokenizer: Tokenizer) -> None:
+    text = " ".join(f"{i:03d}" + "q" * 96 for i in range(300))  # 99-character words: many tokens, many characters
+    chunks = chunk_text(text, tokenizer, ChunkSpec(max_chars=1000))
+    assert all(len(c.text) <= 1000 and c.cut_chars == 0 for c in chunks)
+    assert "".join(c.text for c in chunks).replace(" ", "") .startswith("000")
 
 
 def test_unicode_text_is_sliced_on_character_offsets(tokenizer: Tokenizer) -> None:

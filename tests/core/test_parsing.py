@@ -8,6 +8,7 @@ import time
 import pytest
 
 from glyph_core.errors import QuarantinedDocument, TerminalError
+from glyph_io.pdf_sandbox import sandboxed_pdf
 from glyph_core.parsing import (
     DEFAULT_LIMITS,
     ParseLimits,
@@ -29,7 +30,7 @@ TENANT = "acme"
 
 def quarantined(key: str, data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> QuarantinedDocument:
     with pytest.raises(QuarantinedDocument) as error:
-        parse_document(key, data, limits=limits)
+        parse_document(key, data, limits=limits, pdf_reader=sandboxed_pdf)
     return error.value
 
 
@@ -213,7 +214,8 @@ def test_tags_are_unique_by_slug_and_capped() -> None:
 
 
 def test_title_falls_back_to_the_key_stem() -> None:
-    assert parse_document("docs/release_notes-2026.txt", b"x" * 200).title == "release notes 2026"
+    long_first_line = b"the first line is prose much longer than a title could be " * 4
+    assert parse_document("docs/release_notes-2026.txt", long_first_line).title == "release notes 2026"
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -410,7 +412,7 @@ def test_the_hostile_corpus_is_large_and_covers_every_reason() -> None:
 def outcome_of(key: str, data: bytes) -> str:
     """What the pipeline does with one object; ingested text is checked for leftovers on the way."""
     try:
-        doc = parse_document(validate_object_key(f"{TENANT}/{key}", TENANT), data)
+        doc = parse_document(validate_object_key(f"{TENANT}/{key}", TENANT), data, pdf_reader=sandboxed_pdf)
     except QuarantinedDocument as error:
         return f"quarantine:{error.reason_code}"
     assert doc.text == doc.text.strip()

@@ -59,7 +59,8 @@ def _upload_ingest_check(s3_tenant: Any, dagster_instance: Any, corpus: list[tup
         result = run("tenant_ingest", dagster_instance, partition_key=slug)
         assert result.ok, result.log
     else:  # the tenant_ingest job restricted to its first stages (same job, same resources)
-        from pipelines.definitions import defs
+        from glyph_tools.runner import definitions
+        defs = definitions()
         from glyph_tools.runner import ensure_tenant_partitions
 
         ensure_tenant_partitions(dagster_instance, [slug])
@@ -112,10 +113,11 @@ def _upload_ingest_check(s3_tenant: Any, dagster_instance: Any, corpus: list[tup
 def _oracle(key: str, slug: str, data: bytes) -> str:
     from glyph_core.errors import QuarantinedDocument
     from glyph_core.parsing import parse_document, validate_object_key
+    from glyph_io.pdf_sandbox import sandboxed_pdf
 
     try:
         validate_object_key(key, f"{slug}/")
-        parse_document(key, data)
+        parse_document(key, data, pdf_reader=sandboxed_pdf)
         return "ingest"
     except QuarantinedDocument as exc:
         return f"quarantine:{exc.reason_code}"

@@ -95,13 +95,10 @@ def ui_server(dagster_home: Path) -> Iterator[UiServer]:
 
 def _object_store() -> Any:
     """The ObjectStore with its settings resolved (the Definitions' copy holds EnvVars, resolved only in runs)."""
-    from glyph_io.resources import ObjectStore
-    from glyph_io.settings import env_bool
+    from glyph_io.settings import settings
+    from pipelines.resources import resources
 
-    return ObjectStore(endpoint=os.environ["GLYPH_S3_ENDPOINT"], access_key=os.environ["GLYPH_S3_ACCESS_KEY"],
-                       secret_key=os.environ["GLYPH_S3_SECRET_KEY"],
-                       bucket=os.environ.get("GLYPH_S3_BUCKET", "glyph-documents"),
-                       secure=env_bool("GLYPH_S3_SECURE", False), region=os.environ.get("GLYPH_S3_REGION") or None)
+    return resources(settings(), resolved=True)["object_store"]
 
 
 @pytest.fixture(scope="session")
@@ -128,8 +125,8 @@ def make_ui_tenant(env: dict[str, str], migrated: None, pg_instance: dg.DagsterI
 
     yield make
     for tenant in created:
-        for key, *_ in store.list(f"{tenant.slug}/"):
-            store.remove(key)
+        for obj in store.list(f"{tenant.slug}/"):
+            store.remove(obj.key)
         pg_instance.delete_dynamic_partition(TENANTS, tenant.slug)
         with psycopg.connect(env["GLYPH_DATABASE_URL"], autocommit=True) as conn:
             conn.execute("SELECT set_config('app.tenant_id', %s, false)", (tenant.id,))

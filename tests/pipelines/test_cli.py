@@ -55,5 +55,5 @@ def test_backfill_one_tenant_over_two_days(make_tenant: Any, resources: dict[str
     windows = in_tenant(tenant_id, "SELECT t::date, count(*) FROM glyphs_4d GROUP BY 1")
     embedded = in_tenant(tenant_id, "SELECT count(*) FROM nodes_v2 WHERE embedding_384 IS NOT NULL")[0][0]
     assert windows == [(today, embedded)]
-    for key, *_ in resources["object_store"].list(f"{slug}/"):
-        resources["object_store"].remove(key)
+    for obj in resources["object_store"].list(f"{slug}/"):
+        resources["object_store"].remove(obj.key)

@@ -1,6 +1,6 @@
 """One tenant x two days, launched through Dagster's GraphQL API (`launchPartitionBackfill`) of `glyph ui`.
 
-"Tenant x day" in our design (pipelines/base/partitions.py): the tenant stages are tenant-partitioned, glyphs are
+"Tenant x day" in our design (assets/partitions.py): the tenant stages are tenant-partitioned, glyphs are
 day-partitioned and select tenants with the run tag `glyph/tenants`. So the backfill is two asset backfills:
 the tenant stages over the tenant's partition, then glyph_projections over two days tagged with the tenant.
 The backfill daemon of `glyph ui` turns them into queued runs; the runs execute against the real services.
@@ -81,8 +81,6 @@ def test_tenant_by_two_days_backfill_through_graphql(ui_server: UiServer, make_u
                                                      pg_instance: dg.DagsterInstance, env: dict[str, str]) -> None:
     """One asset backfill: the tenant stages over the tenant's partition and glyph_projections over two days
     (`partitionsByAssets`); the daemon runs the glyph days only after the tenant's graph is materialized."""
-    from glyph_tools.metrics import collect
-
     tenant = make_ui_tenant("gqla")
     bystander = make_ui_tenant("gqlb")
     started = time.monotonic()
@@ -128,7 +126,10 @@ def test_tenant_by_two_days_backfill_through_graphql(ui_server: UiServer, make_u
     assert backfill["status"] in {"REQUESTED", "COMPLETED", "COMPLETED_SUCCESS"}, backfill
 
     # and `glyph metrics` (app role) sees the tenant's unpublished change events
-    (figures,) = collect(env["GLYPH_APP_DATABASE_URL"], [tenant.slug])
+    from glyph_io.graph_store import GraphStore, opened
+
+    with opened(GraphStore(app_dsn=env["GLYPH_APP_DATABASE_URL"], owner_dsn=env["GLYPH_DATABASE_URL"])) as store:
+        (figures,) = [f for f in store.outbox.metrics() if f.slug == tenant.slug]
     pending = tenant_scalar(env, tenant.id, "SELECT count(*) FROM change_outbox WHERE published_at IS NULL")
     assert figures.pending == pending and figures.quarantined == 0
     assert (figures.lag_seconds > 0) == (pending > 0)

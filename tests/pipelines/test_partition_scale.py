@@ -14,8 +14,10 @@ import dagster as dg
 import psycopg
 
 from assets.partitions import TENANTS
-from pipelines.definitions import defs
+from glyph_tools.runner import definitions
 from pipelines.sensors import tenant_discovery
+
+defs = definitions()
 
 N = 2000
 

@@ -25,7 +25,8 @@ def evaluate(instance: dg.DagsterInstance, cursor: str | None) -> Any:
 def test_new_object_under_a_tenant_prefix_runs_that_tenant_only(make_ui_tenant: Any,
                                                                 pg_instance: dg.DagsterInstance,
                                                                 env: dict[str, str]) -> None:
-    from pipelines.definitions import defs
+    from glyph_tools.runner import definitions
+    defs = definitions()
 
     tenant, other = make_ui_tenant("sena"), make_ui_tenant("senb")
     # first tick: every known tenant prefix is new to the sensor (a fresh cursor); remember what it saw

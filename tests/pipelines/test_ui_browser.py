@@ -78,7 +78,8 @@ def add_tag(page: Page, key: str, value: str) -> None:
 def test_asset_graph_partitions_and_tenant_by_two_days_from_the_ui(
         ui_server: UiServer, page: Page, make_ui_tenant: Any, pg_instance: dg.DagsterInstance,
         env: dict[str, str], artifacts_dir: Path) -> None:
-    from pipelines.definitions import defs
+    from glyph_tools.runner import definitions
+    defs = definitions()
 
     out = artifacts_dir / "ui-browser"
     tenant, other = make_ui_tenant("uia"), make_ui_tenant("uib")

@@ -483,16 +483,16 @@ def set_local_does_not_survive_the_transaction(w: World) -> None:
 @attack
 def session_set_tenant_context_is_cleared_by_the_pool(w: World) -> None:
     """set_tenant_context (session-scoped, D2) on a pooled connection: the pool's reset drops it on return."""
-    from glyph_io.resources import GraphStore
+    from glyph_io.graph_store import GraphStore
 
     store = GraphStore(app_dsn=app_dsn(), owner_dsn=os.environ["GLYPH_DATABASE_URL"], pool_size=1)
     try:
-        with store.app_connection() as c:
+        with store.db.app() as c:
             c.execute("SELECT set_tenant_context(%s)", (w.b,))
             c.execute("SET app.user_role = 'admin'")
             c.commit()
             pid = c.info.backend_pid
-        with store.app_connection() as c:
+        with store.db.app() as c:
             assert c.info.backend_pid == pid  # the same pooled connection
             assert c.execute("SELECT current_setting('app.tenant_id', true)").fetchone()[0] in ("", None)
             assert c.execute("SELECT current_setting('app.user_role', true)").fetchone()[0] in ("", None)
@@ -503,23 +503,23 @@ def session_set_tenant_context_is_cleared_by_the_pool(w: World) -> None:
 
 @attack
 def switch_to_b_inside_a_pipeline_transaction(w: World) -> None:
-    """set_config to B inside GraphStore.tenant_tx(A): trusted (D21), but it ends with the transaction, and every
+    """set_config to B inside a pipeline tenant transaction (Database.tenant(A)): trusted (D21), but it ends with the transaction, and every
     statement sees exactly one tenant: the one of its context at that moment."""
-    from glyph_io.resources import GraphStore
+    from glyph_io.graph_store import GraphStore
 
     store = GraphStore(app_dsn=app_dsn(), owner_dsn=os.environ["GLYPH_DATABASE_URL"], pool_size=1)
     try:
-        with store.tenant_tx(w.a) as c:
+        with store.db.tenant(w.a) as c:
             pid = c.info.backend_pid
             a_ids = {r[0] for r in c.execute("SELECT tenant_id::text FROM nodes_v2")}
             c.execute("SELECT set_config('app.tenant_id', %s, true)", (w.b,))
             b_ids = {r[0] for r in c.execute("SELECT tenant_id::text FROM nodes_v2")}
             c.execute("SELECT set_config('app.tenant_id', %s, false)", (w.b,))  # even session-scoped
         assert a_ids == {w.a} and b_ids == {w.b}
-        with store.tenant_tx(w.a) as c:
+        with store.db.tenant(w.a) as c:
             assert c.info.backend_pid == pid
             assert {r[0] for r in c.execute("SELECT DISTINCT tenant_id::text FROM nodes_v2")} == {w.a}
-        with store.app_connection() as c:
+        with store.db.app() as c:
             assert c.info.backend_pid == pid
             assert count(c, "SELECT count(*) FROM nodes_v2") == 0
     finally:

@@ -6,7 +6,8 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from glyph_io.resources import GraphStore, _reset_connection
+from glyph_io.database import _reset as _reset_connection
+from glyph_io.graph_store import GraphStore
 
 
 def test_one_pooled_connection_serves_tenant_a_then_b_then_no_tenant(env: dict[str, str], make_tenant: Any) -> None:
@@ -14,14 +15,14 @@ def test_one_pooled_connection_serves_tenant_a_then_b_then_no_tenant(env: dict[s
     b, _ = make_tenant("poolb")
     store = GraphStore(app_dsn=env["GLYPH_APP_DATABASE_URL"], owner_dsn=env["GLYPH_DATABASE_URL"], pool_size=1)
     try:
-        with store.tenant_tx(a) as conn:
+        with store.db.tenant(a) as conn:
             conn.execute("INSERT INTO nodes_v2 (tenant_id, kind, name) VALUES (%s, 'concept', 'only A')", (a,))
             pid_a = conn.info.backend_pid
-        with store.tenant_tx(b) as conn:
+        with store.db.tenant(b) as conn:
             assert conn.info.backend_pid == pid_a  # the same server connection, reused
             assert conn.execute("SELECT count(*) FROM nodes_v2").fetchone()[0] == 0
             assert conn.execute("SELECT get_tenant_context()").fetchone()[0] is not None
-        with store.app_connection() as conn:
+        with store.db.app() as conn:
             assert conn.info.backend_pid == pid_a
             assert conn.execute("SELECT current_setting('app.tenant_id', true)").fetchone()[0] in (None, "")
             assert conn.execute("SELECT get_tenant_context()").fetchone()[0] is None

@@ -14,7 +14,9 @@ from psycopg import errors
 REJECTED = (errors.InsufficientPrivilege, errors.ForeignKeyViolation)
 TENANT_COL = {"tenants": "id"}
 NO_APP_WRITE = {"tenants", "audit_log", "nodes_history", "edges_history", "change_outbox"}
-ADMIN_READABLE = {"tenants", "audit_log", "change_outbox"}  # glyph_admin (the owner) reads these across tenants
+# glyph_admin (the owner) reads these across tenants: provisioning, audit, and the definer functions that count
+# events and quarantined objects for every tenant in one statement (outbox_status, tenant_metrics)
+ADMIN_READABLE = {"tenants", "audit_log", "change_outbox", "outbox_counters", "ingest_quarantine"}
 
 # One INSERT per table the app may write; %(t)s is the tenant, other keys are ids of that tenant's seeded rows.
 INSERTS = {
