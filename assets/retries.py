@@ -1,15 +1,20 @@
-"""Retry only what can succeed later: transient errors retry with backoff, terminal ones fail at once."""
+"""How a stage runs: transient errors retry with backoff, terminal ones and signals fail at once, and while its
+step executes the run beats (so a run whose process dies is found and failed, see pipelines/sensors.py)."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ParamSpec, TypeAlias, TypeVar
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeAlias, TypeVar
 
 import dagster as dg
 from dagster._core.errors import DagsterExecutionInterruptedError
 
 from glyph_core.errors import TerminalError, TransientError
+from glyph_core.liveness import BEAT_EVERY_S, HEARTBEAT_TAG
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -24,6 +29,33 @@ else:
 TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=3, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
+@contextmanager
+def heartbeat(context: Any) -> Iterator[None]:
+    """Refresh the run's `glyph/heartbeat` tag every BEAT_EVERY_S seconds while the block runs (a daemon thread:
+    it dies with the process, which is the point)."""
+    instance, run = getattr(context, "instance", None), getattr(context, "run", None)
+    if instance is None or run is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        while True:
+            try:
+                instance.add_run_tags(run.run_id, {HEARTBEAT_TAG: f"{time.time():.0f}"})
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the run must not fail for it
+                pass
+            if stop.wait(BEAT_EVERY_S):
+                return
+
+    thread = threading.Thread(target=beat, name="glyph-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
 def retry_transient(fn: Callable[P, R]) -> Callable[P, R]:
     """Map our error classes to Dagster's: TransientError -> retried by the policy; TerminalError -> no retry.
 
@@ -33,8 +65,10 @@ def retry_transient(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        context = args[0] if args else kwargs.get("context")
         try:
-            return fn(*args, **kwargs)
+            with heartbeat(context):
+                return fn(*args, **kwargs)
         except TransientError as exc:
             raise dg.Failure(description=f"transient: {exc} (will be retried)", allow_retries=True) from exc
         except TerminalError as exc:

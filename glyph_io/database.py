@@ -8,6 +8,7 @@ pool through `RESET ALL`. Driver errors are classified once, here: retrying can 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -67,10 +68,11 @@ def _cancel_on_interrupt(conn: Conn) -> Iterator[None]:
 class Database:
     """The glyph_app pool (RLS-bound) and the owner DSN (DDL, provisioning); opened lazily, closed by its owner."""
 
-    def __init__(self, app_dsn: str, owner_dsn: str, *, pool_size: int = 4, actor: str = "glyph-pipeline",
-                 application_name: str = "glyph-pipeline") -> None:
+    def __init__(self, app_dsn: str, owner_dsn: str, *, pool_size: int = 4, actor: str = "glyph-pipeline") -> None:
         self.app_dsn, self.owner_dsn, self.actor = app_dsn, owner_dsn, actor
-        self._pool_size, self._application_name = pool_size, application_name
+        self._pool_size = pool_size
+        # pg_stat_activity tells which process holds which connection (and which statements a stopped run left)
+        self._application_name = f"glyph-pipeline-{os.getpid()}"
         self._pool: ConnectionPool[Conn] | None = None
 
     def _get_pool(self) -> ConnectionPool[Conn]:

@@ -71,6 +71,8 @@ class Settings:
     retention_cron: str = "45 3 * * *"
     outbox_retention_days: int = 7
     audit_retention_days: int = 90
+    # runs whose heartbeat stopped this long ago are marked failed (their process died)
+    run_stale_after_s: int = 60
     # logging
     log_format: str = "text"
     log_level: str = "INFO"

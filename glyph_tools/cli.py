@@ -180,7 +180,7 @@ def run_and_report(slugs: list[str] | None) -> None:
 
     from glyph_io.graph_store import opened
     from glyph_tools.instance import dagster_home
-    from glyph_tools.runner import run_all
+    from glyph_tools.runner import Interrupted, run_all
 
     started = time.perf_counter()
     with opened(_store()) as store:
@@ -188,7 +188,11 @@ def run_and_report(slugs: list[str] | None) -> None:
         click.echo(f"running the pipeline for {', '.join(chosen)}")
         dagster_home()
         with dg.DagsterInstance.get() as instance:
-            timings = run_all(chosen, instance, log=click.echo)
+            try:
+                timings = run_all(chosen, instance, log=click.echo)
+            except Interrupted as exc:
+                click.echo(f"stopped: {exc}", err=True)
+                sys.exit(143)
         _print_summary(store, chosen, timings, time.perf_counter() - started)
     if not all(t.ok for t in timings):
         raise click.ClickException("some steps failed (see above); re-running is safe and resumes the work")
@@ -206,7 +210,10 @@ def _print_summary(store: GraphStore, slugs: list[str], timings: list[StepTiming
         values = (s.documents, s.quarantined, s.chunks, s.nodes, s.edges, s.glyphs, s.events_published,
                   s.events_pending, s.events_dead)
         click.echo(f"{tenant.slug:12} " + " ".join(f"{v:>{max(7, len(c))}}" for v, c in zip(values, columns)))
-    click.echo(f"\nevents delivered to Kafka in this run: {published}; total time {elapsed:.1f} s")
+    if timings:
+        click.echo(f"\nevents delivered to Kafka in this run: {published}; total time {elapsed:.1f} s")
+    else:
+        click.echo(f"\ntotal time {elapsed:.1f} s")
 
 
 @main.command("backfill")
@@ -214,35 +221,41 @@ def _print_summary(store: GraphStore, slugs: list[str], timings: list[StepTiming
 @click.option("--from", "first", required=True, help="First day (YYYY-MM-DD, UTC) of glyph windows.")
 @click.option("--to", "last", required=True, help="Last day (inclusive).")
 @click.option("--skip-ingest", is_flag=True, help="Only the glyph windows, not the tenant stages.")
-def backfill(slugs: tuple[str, ...], first: str, last: str, skip_ingest: bool) -> None:
-    """Tenants x days from the command line: the tenant stages per tenant, then one glyph run per day."""
+@click.option("--no-wait", is_flag=True, help="Launch and return (follow it in the UI's Backfills page).")
+def backfill(slugs: tuple[str, ...], first: str, last: str, skip_ingest: bool, no_wait: bool) -> None:
+    """Tenants x days as one Dagster backfill through the run queue and the daemon (the UI's Backfills page shows
+    it): the tenant stages per tenant, glyph windows per day once their graphs are built, then the events."""
     from datetime import date, timedelta
 
     import dagster as dg
 
-    from assets.partitions import TENANTS_TAG
     from glyph_io.graph_store import opened
-    from glyph_tools.instance import dagster_home
-    from glyph_tools.runner import ensure_tenant_partitions, run_job
+    from glyph_tools import backfill as bf
+    from glyph_tools.instance import dagster_home, workspace_file
+    from glyph_tools.runner import ensure_tenant_partitions
 
+    started = time.perf_counter()
     start, end = date.fromisoformat(first), date.fromisoformat(last)
     if end < start:
         raise click.BadParameter("--to is before --from")
     with opened(_store()) as store:
         chosen = [t.slug for t in store.tenants.active(list(slugs) or None)]
     days = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
-    click.echo(f"backfill: {len(chosen)} tenants x {len(days)} days")
     dagster_home()
-    results = []
     with dg.DagsterInstance.get() as instance:
         ensure_tenant_partitions(instance, chosen)
-        if not skip_ingest:
-            results += [run_job("tenant_ingest", partition_key=s, instance=instance, log=click.echo) for s in chosen]
-        results += [run_job("glyph_days", partition_key=d, tags={TENANTS_TAG: ",".join(chosen)}, instance=instance,
-                            log=click.echo) for d in days]
-    failed = [r.name for r in results if not r.ok]
-    if failed:
-        raise click.ClickException(f"failed: {', '.join(failed)} (re-running is safe)")
+        workspace = workspace_file()
+        backfill_id = bf.launch(instance, workspace, bf.backfill_params(chosen, days, skip_ingest))
+        click.echo(f"backfill {backfill_id}: {len(chosen)} tenants x {len(days)} days (Dagster UI: Backfills)")
+        if no_wait:
+            return
+        with bf.daemon(instance, workspace, click.echo):
+            status = bf.wait(instance, backfill_id, click.echo)
+    click.echo(f"backfill {backfill_id}: {status}")
+    with opened(_store()) as store:
+        _print_summary(store, chosen, [], time.perf_counter() - started)
+    if status != "COMPLETED_SUCCESS":
+        raise click.ClickException(f"backfill {backfill_id} ended {status} (re-running is safe)")
 
 
 @main.command("demo")

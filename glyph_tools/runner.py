@@ -1,7 +1,10 @@
 """Run the pipeline's jobs in this process against the configured Dagster instance (`glyph run`, `glyph demo`).
 
 The same jobs the schedules and sensors launch, recorded in the same instance (so the UI shows them and the run
-queue counts them); in-process execution saves a run worker's start-up (~5 s) per run.
+queue counts them: a queued run of the same tenant waits for ours); in-process execution saves a run worker's
+start-up (~5 s) per run and keeps the guarantees of the queued path: the per-tenant advisory lock, the step retry
+policy, a heartbeat (a killed `glyph run` is marked failed by the dead_runs sensor or the next `glyph run`), and
+SIGTERM/SIGINT stop the run at once (statements cancelled, no retry) and the command with a non-zero status.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ def definitions() -> dg.Definitions:
     return build(settings())
 
 
+INTERRUPTED = "interrupted by a signal"
+
+
 @dataclass
 class StepTiming:
     name: str
@@ -34,6 +40,11 @@ class StepTiming:
     ok: bool
     metadata: dict[str, dict[str, object]] = field(default_factory=dict)
     run_id: str = ""
+    interrupted: bool = False
+
+
+class Interrupted(Exception):
+    """A run was stopped by SIGTERM/SIGINT: the command stops too (later runs are not started)."""
 
 
 def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, object]]:
@@ -71,10 +82,11 @@ def run_job(name: str, *, partition_key: str | None = None, tags: dict[str, str]
     result = job.execute_in_process(instance=instance, partition_key=partition_key, tags=run_tags,
                                     raise_on_error=False,
                                     run_config={"loggers": {"console": {"config": {"log_level": settings().log_level}}}})
+    failures = [] if result.success else _failures(result)
     timing = StepTiming(f"{name}[{partition_key or '-'}]", time.perf_counter() - started, result.success,
-                        _metadata(result), result.run_id)
+                        _metadata(result), result.run_id, any(INTERRUPTED in m for m in failures))
     log(f"  {timing.name:42} {'ok' if result.success else 'FAILED'} in {timing.seconds:6.1f} s")
-    for message in [] if result.success else _failures(result):
+    for message in failures:
         log(f"    {message}")
     return timing
 
@@ -90,11 +102,19 @@ def run_all(slugs: list[str], instance: dg.DagsterInstance, log: Log = print) ->
     """Ingest every tenant (its events included), glyphs for today, then publish what is left (glyph events).
 
     Index maintenance is not part of a run: the HNSW index absorbs inserts; it is rebuilt by its nightly schedule.
+    Raises Interrupted when a signal stopped a run (the runs before it are in the instance, the rest never start).
     """
+    from pipelines.sensors import reap_stale_runs
+
+    for run_id in reap_stale_runs(instance, settings().run_stale_after_s):
+        log(f"  marked failed: run {run_id} (its process died; no heartbeat)")
     ensure_tenant_partitions(instance, slugs)
-    timings = [run_job("tenant_ingest", partition_key=s, instance=instance, log=log) for s in slugs]
     today = datetime.now(timezone.utc).date().isoformat()
-    timings.append(run_job("glyph_days", partition_key=today, tags={TENANTS_TAG: ",".join(slugs)},
-                           instance=instance, log=log))
-    timings.append(run_job("publish_events", instance=instance, log=log))
+    plan: list[tuple[str, str | None, dict[str, str]]] = [("tenant_ingest", s, {}) for s in slugs]
+    plan += [("glyph_days", today, {TENANTS_TAG: ",".join(slugs)}), ("publish_events", None, {})]
+    timings: list[StepTiming] = []
+    for job, partition, tags in plan:
+        timings.append(run_job(job, partition_key=partition, tags=tags, instance=instance, log=log))
+        if timings[-1].interrupted:
+            raise Interrupted(f"{timings[-1].name} was stopped by a signal; re-running resumes the work")
     return timings

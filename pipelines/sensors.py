@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 import dagster as dg
 
 from assets.partitions import TENANT_TAG, TENANTS, tenant_partitions
+from glyph_core.liveness import STALE_AFTER_S, RunBeat, stale_runs
 from glyph_io.graph_store import GraphStore
 from glyph_io.object_store import ObjectStore
 from glyph_io.settings import Settings
@@ -77,5 +79,35 @@ def outbox_pending(context: dg.SensorEvaluationContext, graph_store: GraphStore)
         cursor=json.dumps({"top": top, "attempt": attempt}))
 
 
+IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+
+
+def reap_stale_runs(instance: dg.DagsterInstance, stale_after_s: float = STALE_AFTER_S) -> list[str]:
+    """Mark failed every in-progress run whose heartbeat stopped (its process died); returns their ids.
+
+    Without this, a `glyph run` killed with SIGKILL, or a run worker that died with its code server, stays STARTED
+    for ever: it keeps its slot in the run queue and its tenant's one-run limit, and queued runs wait behind it.
+    """
+    runs = [RunBeat(r.dagster_run.run_id, r.dagster_run.status.value, r.dagster_run.tags)
+            for r in instance.get_run_records(dg.RunsFilter(statuses=IN_PROGRESS))]
+    reaped = []
+    for run_id, silent in stale_runs(runs, time.time(), stale_after_s):
+        run = instance.get_run_by_id(run_id)
+        if run is not None and run.status in IN_PROGRESS:
+            instance.report_run_failed(run, f"no heartbeat for {silent:.0f} s: the process running it died "
+                                            "(killed or lost); marked failed so the queue moves on")
+            reaped.append(run_id)
+    return reaped
+
+
+@dg.sensor(minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Marks failed the runs whose process died (heartbeat stopped), so the queue never wedges.")
+def dead_runs(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    from glyph_io.settings import settings
+
+    reaped = reap_stale_runs(context.instance, settings().run_stale_after_s)
+    return dg.SkipReason(f"marked failed: {', '.join(reaped)}" if reaped else "every in-progress run is alive")
+
+
 def build(settings: Settings) -> list[dg.SensorDefinition]:
-    return [tenant_discovery, new_objects, outbox_pending]
+    return [tenant_discovery, new_objects, outbox_pending, dead_runs]

@@ -60,12 +60,12 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def dagster_home(env: dict[str, str], migrated: None) -> Path:
-    """DAGSTER_HOME = project root, so DagsterInstance.get() is the instance `glyph ui` serves (Postgres storage)."""
+    """DAGSTER_HOME as `glyph ui` sets it, so DagsterInstance.get() is the instance it serves (Postgres storage)."""
     from glyph_tools.ui import ui_environment
 
     ui_environment()
     assert os.environ.get("GLYPH_DAGSTER_PG_URL"), "GLYPH_DAGSTER_PG_URL missing: `glyph services up`"
-    return PROJECT_ROOT
+    return Path(os.environ["DAGSTER_HOME"])
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +77,11 @@ def pg_instance(dagster_home: Path) -> Iterator[dg.DagsterInstance]:
 
 @pytest.fixture(scope="session")
 def ui_server(dagster_home: Path) -> Iterator[UiServer]:
-    """`glyph ui --background` on a free port (through the click command itself), stopped at the end."""
+    """`glyph ui --background` on a free port (through the click command itself), stopped at the end.
+
+    Its dead_runs sensor fails runs silent for 25 s (default 60 s: a killed run's test would wait longer).
+    """
+    os.environ["GLYPH_RUN_STALE_AFTER_S"] = "25"
     port = _free_port()
     cmd = [sys.executable, "-m", "glyph_tools.ui", "--background", "--port", str(port), "--timeout", "120"]
     started = time.monotonic()

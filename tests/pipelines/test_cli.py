@@ -50,7 +50,18 @@ def test_backfill_one_tenant_over_two_days(make_tenant: Any, resources: dict[str
     result = _glyph("backfill", "--tenant", slug, "--from", (today - timedelta(days=1)).isoformat(),
                     "--to", today.isoformat(), env={"DAGSTER_HOME": str(tmp_path), "GLYPH_DAGSTER_PG_URL": ""})
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert result.stdout.count("glyph_days[") == 2
+    assert result.stdout.count("glyph_days[") == 2 and f"tenant_ingest[{slug}]" in result.stdout
+    # a real backfill, recorded in the instance (the UI's Backfills page), executed by a daemon through the queue
+    import dagster as dg
+
+    from dagster._core.instance.ref import InstanceRef
+
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
+        (backfill,) = instance.get_backfills()
+        assert backfill.status.value == "COMPLETED_SUCCESS"
+        runs = instance.get_runs(dg.RunsFilter.for_backfill(backfill.backfill_id))
+        assert sorted(r.tags.get("dagster/partition", "-") for r in runs) == sorted(
+            ["-", slug, (today - timedelta(days=1)).isoformat(), today.isoformat()])
     # a day's window holds the nodes alive at its end: yesterday had none yet, today has every embedded node
     windows = in_tenant(tenant_id, "SELECT t::date, count(*) FROM glyphs_4d GROUP BY 1")
     embedded = in_tenant(tenant_id, "SELECT count(*) FROM nodes_v2 WHERE embedding_384 IS NOT NULL")[0][0]
