@@ -15,7 +15,7 @@ from assets.partitions import tenant_partitions
 from assets.retries import TRANSIENT_RETRY, Materialized, retry_transient
 from glyph_core.errors import TransientError
 from glyph_io.event_bus import EventBus
-from glyph_io.graph_store import GraphStore
+from glyph_io.graph_store import GraphStore, Housekeeping
 from glyph_io.logs import log_event
 from glyph_io.publisher import PublishReport, publish
 
@@ -25,11 +25,10 @@ OUTBOX_HEALTHY = "outbox_healthy"
 class PublishConfig(dg.Config):
     batch_size: int = 1000
     flush_timeout_s: float = 30.0
-    alert_age_s: float = 600.0
 
 
 def _publish(context: dg.AssetExecutionContext, config: PublishConfig, graph_store: GraphStore, bus: EventBus,
-             tenant_ids: list[str] | None) -> Materialized:
+             housekeeping: Housekeeping, tenant_ids: list[str] | None) -> Materialized:
     report = publish(graph_store.outbox, bus, tenant_ids=tenant_ids, batch_size=config.batch_size,
                      flush_timeout_s=config.flush_timeout_s, log=context.log.info)
     for tenant_id, tenant in report.tenants.items():
@@ -41,7 +40,7 @@ def _publish(context: dg.AssetExecutionContext, config: PublishConfig, graph_sto
     dead = sum(s.dead for s in status)
     oldest = max((s.oldest_pending_age_s for s in status), default=0.0)
     return dg.MaterializeResult(metadata=_metadata(report), check_results=[dg.AssetCheckResult(
-        check_name=OUTBOX_HEALTHY, passed=dead == 0 and oldest <= config.alert_age_s and not report.failed_tenants,
+        check_name=OUTBOX_HEALTHY, passed=dead == 0 and oldest <= housekeeping.outbox_alert_age_s and not report.failed_tenants,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"dead_events": dead, "oldest_pending_age_s": round(oldest, 1),
                   "tenants_stalled": dg.MetadataValue.json(report.failed_tenants)})])
@@ -64,9 +63,9 @@ def _check(asset: str) -> list[dg.AssetCheckSpec]:
           kinds={"kafka", "postgres"}, tags={"glyph/stage": "publish"}, check_specs=_check("change_events"))
 @retry_transient
 def change_events(context: dg.AssetExecutionContext, config: PublishConfig, graph_store: GraphStore,
-                  event_bus: EventBus) -> Materialized:
+                  event_bus: EventBus, housekeeping: Housekeeping) -> Materialized:
     """Change events of every tenant (CloudEvents headers, Debezium-style values) delivered to Kafka."""
-    return _publish(context, config, graph_store, event_bus, None)
+    return _publish(context, config, graph_store, event_bus, housekeeping, None)
 
 
 @dg.asset(partitions_def=tenant_partitions, deps=["knowledge_graph"], retry_policy=TRANSIENT_RETRY,
@@ -74,6 +73,7 @@ def change_events(context: dg.AssetExecutionContext, config: PublishConfig, grap
           check_specs=_check("tenant_events"))
 @retry_transient
 def tenant_events(context: dg.AssetExecutionContext, config: PublishConfig, graph_store: GraphStore,
-                  event_bus: EventBus) -> Materialized:
+                  event_bus: EventBus, housekeeping: Housekeeping) -> Materialized:
     """The tenant's change events, delivered at the end of its ingest run (freshness: seconds, not a sensor tick)."""
-    return _publish(context, config, graph_store, event_bus, [graph_store.tenants.by_slug(context.partition_key).id])
+    tenant = graph_store.tenants.by_slug(context.partition_key)
+    return _publish(context, config, graph_store, event_bus, housekeeping, [tenant.id])

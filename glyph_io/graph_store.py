@@ -94,9 +94,10 @@ def opened(store: GraphStore) -> Iterator[GraphStore]:
         store.close()
 
 
-class RetentionPolicy(dg.ConfigurableResource["RetentionPolicy"]):
-    """How long delivered change events and audit rows are kept (GLYPH_OUTBOX_RETENTION_DAYS,
-    GLYPH_AUDIT_RETENTION_DAYS); pending and dead events are kept until delivered or re-driven."""
+class Housekeeping(dg.ConfigurableResource["Housekeeping"]):
+    """Operators' thresholds: how long delivered change events and audit rows are kept (pending and dead events
+    stay until delivered or re-driven), and how old a pending event may get before the outbox check fails."""
 
     outbox_days: int = 7
     audit_days: int = 90
+    outbox_alert_age_s: int = 600

@@ -13,7 +13,7 @@ import dagster as dg
 from glyph_io.cache import Cache
 from glyph_io.embedder import Embedder
 from glyph_io.event_bus import EventBus
-from glyph_io.graph_store import GraphStore, RetentionPolicy
+from glyph_io.graph_store import GraphStore, Housekeeping
 from glyph_io.object_store import ObjectStore
 from glyph_io.settings import Settings, env_name
 
@@ -41,6 +41,7 @@ def resources(settings: Settings, *, resolved: bool = False) -> dict[str, Any]:
             topic_prefix=settings.kafka_topic_prefix, topic_partitions=settings.kafka_topic_partitions,
             replication_factor=settings.kafka_replication_factor, event_max_bytes=settings.event_max_bytes,
             max_request_size=settings.max_request_size, dead_letter_topic=settings.kafka_dead_letter_topic),
-        "retention_policy": RetentionPolicy(outbox_days=settings.outbox_retention_days,
-                                            audit_days=settings.audit_retention_days),
+        "housekeeping": Housekeeping(outbox_days=settings.outbox_retention_days,
+                                     audit_days=settings.audit_retention_days,
+                                     outbox_alert_age_s=settings.outbox_alert_age_s),
     }

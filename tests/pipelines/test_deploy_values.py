@@ -63,9 +63,37 @@ def test_per_tenant_concurrency_matches_dagster_yaml(values: dict[str, Any]) -> 
     assert queued["maxConcurrentRuns"] >= 1
     helm_limits = {(l["key"], str(l.get("value"))): l["limit"] for l in queued["tagConcurrencyLimits"]}
     assert helm_limits[("glyph/tenant", str({"applyLimitPerUniqueValue": True}))] == 1
+    assert helm_limits[("dagster/partition", str({"applyLimitPerUniqueValue": True}))] == 1
     local = yaml.safe_load((ROOT / "dagster.yaml").read_text())["run_coordinator"]["config"]
     local_limits = {(l["key"], str(l.get("value"))): l["limit"] for l in local["tag_concurrency_limits"]}
     assert helm_limits == local_limits, "the deployment and dagster.yaml must limit runs the same way"
+
+
+def test_retries_and_monitoring_match_dagster_yaml(values: dict[str, Any]) -> None:
+    local = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    retries, monitoring = values["dagsterDaemon"]["runRetries"], values["dagsterDaemon"]["runMonitoring"]
+    assert retries == {"enabled": True, "maxRetries": local["run_retries"]["max_retries"],
+                       "retryOnAssetOrOpFailure": local["run_retries"]["retry_on_asset_or_op_failure"]}
+    assert local["run_retries"]["retry_on_asset_or_op_failure"] is False  # terminal step failures are final
+    camel = {k: local["run_monitoring"][k] for k in local["run_monitoring"]}
+    assert monitoring == {"".join(w.title() if i else w for i, w in enumerate(k.split("_"))): v
+                          for k, v in camel.items()}
+
+
+def test_the_packaged_instance_config_is_the_project_root_one() -> None:
+    assert (ROOT / "glyph_tools" / "dagster.yaml").read_text() == (ROOT / "dagster.yaml").read_text()
+
+
+def test_image_migration_job_and_code_location_agree(values: dict[str, Any]) -> None:
+    (deployment,) = values["dagster-user-deployments"]["deployments"]
+    job = yaml.safe_load((ROOT / "deploy" / "k8s" / "migrate-job.yaml").read_text())
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    image = f"{deployment['image']['repository']}:{deployment['image']['tag']}"
+    assert job["kind"] == "Job" and container["image"] == image and container["args"] == ["db", "migrate"]
+    assert {"secretRef": {"name": "glyph-pipeline-env"}} in container["envFrom"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["glyph"]' in dockerfile and "USER 10001" in dockerfile and "HF_HUB_OFFLINE=1" in dockerfile
+    assert "scripts/install-package.sh" in dockerfile and "[k8s]" in dockerfile  # the wheel test's install script
 
 
 def test_daemon_webserver_and_no_secret_literals(values: dict[str, Any]) -> None:
