@@ -4,17 +4,14 @@ step executes the run beats (so a run whose process dies is found and failed, se
 from __future__ import annotations
 
 import functools
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeAlias, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeAlias, TypeVar
 
 import dagster as dg
 from dagster._core.errors import DagsterExecutionInterruptedError
 
 from glyph_core.errors import TerminalError, TransientError
-from glyph_core.liveness import BEAT_EVERY_S, HEARTBEAT_TAG
+from glyph_io.heartbeat import heartbeat
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -27,33 +24,6 @@ else:
     Materialized = dg.MaterializeResult
 
 TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=3, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-
-
-@contextmanager
-def heartbeat(context: Any) -> Iterator[None]:
-    """Refresh the run's `glyph/heartbeat` tag every BEAT_EVERY_S seconds while the block runs (a daemon thread:
-    it dies with the process, which is the point)."""
-    instance, run = getattr(context, "instance", None), getattr(context, "run", None)
-    if instance is None or run is None:
-        yield
-        return
-    stop = threading.Event()
-
-    def beat() -> None:
-        while True:
-            try:
-                instance.add_run_tags(run.run_id, {HEARTBEAT_TAG: f"{time.time():.0f}"})
-            except Exception:  # noqa: BLE001 - a missed beat is retried; the run must not fail for it
-                pass
-            if stop.wait(BEAT_EVERY_S):
-                return
-
-    thread = threading.Thread(target=beat, name="glyph-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
 
 
 def retry_transient(fn: Callable[P, R]) -> Callable[P, R]:
