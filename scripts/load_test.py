@@ -33,11 +33,9 @@ WORDS = ("graph vector tenant glyph outbox kafka embedding chunk document policy
 
 
 def _load_env() -> None:
-    from glyph_tools import services
+    from glyph_tools.services import load_local_env
 
-    if not os.environ.get("GLYPH_APP_DATABASE_URL") and (services.state_dir() / "services.json").exists():
-        for key, value in services.LocalConfig.load_or_create().env().items():
-            os.environ.setdefault(key, value)
+    load_local_env()
 
 
 def peak_rss_mb() -> float:
@@ -45,15 +43,7 @@ def peak_rss_mb() -> float:
 
 
 def _run_ok(run_job: Any, instance: Any, slug: str) -> bool:
-    """run_job; tolerates runner._metadata's AttributeError (Dagster 1.13 API) by reading the run's status."""
-    import dagster as dg
-
-    try:
-        return bool(run_job("tenant_ingest", partition_key=slug, instance=instance, log=lambda _m: None).ok)
-    except AttributeError as exc:
-        if "metadata" not in str(exc):
-            raise
-        return instance.get_run_records(limit=1)[0].dagster_run.status == dg.DagsterRunStatus.SUCCESS
+    return bool(run_job("tenant_ingest", partition_key=slug, instance=instance, log=lambda _m: None).ok)
 
 
 def run_load(n_tenants: int, n_docs: int, words: int = 30, keep: bool = False,

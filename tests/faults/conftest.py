@@ -177,43 +177,6 @@ def tiny_docs(n: int, seed: int, words: int = 40, folder: str = "docs") -> dict[
 # ------------------------------------------------------------------------------------------------ runs
 
 
-def run_job_safe(name: str, *, instance: dg.DagsterInstance, partition_key: str | None = None,
-                 tags: dict[str, str] | None = None, log: Callable[[str], None] = print) -> Any:
-    """glyph_tools.runner.run_job, tolerant of errors in its *reporting* after the run has finished.
-
-    (Found by this suite, reported to the lead: runner._metadata read `event.asset_materialization`, a staticmethod
-    in Dagster 1.13, and run_job's failure report calls `step_failure_data` on RUN_FAILURE events, which raises
-    CheckError for every failed run. Same job, same execute_in_process call; only the report is rebuilt here.)
-    """
-    from dagster_shared.check import CheckError
-
-    from glyph_tools import runner
-
-    known = {r.dagster_run.run_id for r in instance.get_run_records()}
-    try:
-        return runner.run_job(name, partition_key=partition_key, tags=tags, instance=instance, log=log)
-    except (AttributeError, CheckError) as exc:
-        fresh = [r for r in instance.get_run_records() if r.dagster_run.run_id not in known
-                 and r.dagster_run.job_name == name and r.dagster_run.is_finished]
-        if len(fresh) != 1:
-            raise
-        log(f"  (runner.run_job failed while reporting: {type(exc).__name__}: {str(exc)[:120]})")
-    record = fresh[0]
-    run_id = record.dagster_run.run_id
-    ok = record.dagster_run.status == dg.DagsterRunStatus.SUCCESS
-    meta: dict[str, dict[str, object]] = {}
-    for entry in instance.all_logs(run_id):
-        event = entry.dagster_event
-        if event is not None and event.is_step_materialization:
-            mat = event.materialization
-            meta[mat.asset_key.to_user_string()] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-    started = record.start_time or 0.0
-    ended = record.end_time or started
-    timing = runner.StepTiming(f"{name}[{partition_key or '-'}]", ended - started, ok, meta)
-    log(f"  {timing.name:42} {'ok' if ok else 'FAILED'} in {timing.seconds:6.1f} s")
-    return timing
-
-
 def run(name: str, instance: dg.DagsterInstance, partition_key: str | None = None,
         tags: dict[str, str] | None = None) -> Any:
     from glyph_tools.runner import ensure_tenant_partitions
@@ -221,7 +184,9 @@ def run(name: str, instance: dg.DagsterInstance, partition_key: str | None = Non
     if partition_key is not None and name == "tenant_ingest":
         ensure_tenant_partitions(instance, [partition_key])
     lines: list[str] = []
-    timing = run_job_safe(name, partition_key=partition_key, tags=tags, instance=instance, log=lines.append)
+    from glyph_tools.runner import run_job
+
+    timing = run_job(name, partition_key=partition_key, tags=tags, instance=instance, log=lines.append)
     if not timing.ok:
         lines.append(failure_messages(instance))
     timing.log = "\n".join(lines)  # type: ignore[attr-defined]

@@ -14,7 +14,6 @@ from tests.faults.conftest import (
     graph_snapshot,
     put_objects,
     rows,
-    run_job_safe,
     tiny_docs,
 )
 
@@ -23,7 +22,7 @@ pytestmark = [pytest.mark.services, pytest.mark.faults, pytest.mark.timeout(400)
 
 def _parallel_runs(slugs: list[str]) -> list[dict[str, Any]]:
     """run_job("tenant_ingest") for each slug in its own thread (own Dagster instance), started together."""
-    from glyph_tools.runner import ensure_tenant_partitions
+    from glyph_tools.runner import ensure_tenant_partitions, run_job
 
     results: list[dict[str, Any]] = [{} for _ in slugs]
     barrier = threading.Barrier(len(slugs))
@@ -35,7 +34,7 @@ def _parallel_runs(slugs: list[str]) -> list[dict[str, Any]]:
                 lines: list[str] = []
                 barrier.wait()
                 results[i]["start"] = time.monotonic()
-                timing = run_job_safe("tenant_ingest", partition_key=slug, instance=instance, log=lines.append)
+                timing = run_job("tenant_ingest", partition_key=slug, instance=instance, log=lines.append)
                 results[i].update(end=time.monotonic(), ok=timing.ok, log="\n".join(lines), meta=timing.metadata)
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             results[i].update(ok=False, log=repr(exc), end=time.monotonic())

@@ -37,10 +37,7 @@ from glyph_tools.runner import ensure_tenant_partitions, run_job
 slug = sys.argv[1]
 with dg.DagsterInstance.ephemeral() as instance:
     ensure_tenant_partitions(instance, [slug])
-    try:
-        ok = run_job("tenant_ingest", partition_key=slug, instance=instance).ok
-    except AttributeError:  # runner._metadata on Dagster 1.13 (reported); the run itself has finished
-        ok = instance.get_run_records(limit=1)[0].dagster_run.status == dg.DagsterRunStatus.SUCCESS
+    ok = run_job("tenant_ingest", partition_key=slug, instance=instance).ok
 sys.exit(0 if ok else 3)
 """
 
