@@ -59,7 +59,7 @@ def _check(asset: str) -> list[dg.AssetCheckSpec]:
                               "the oldest pending event younger than the alert age")]
 
 
-@dg.asset(deps=["knowledge_graph", "glyph_projections"], retry_policy=TRANSIENT_RETRY, group_name="events",
+@dg.asset(deps=["entity_graph", "glyph_projections"], retry_policy=TRANSIENT_RETRY, group_name="events",
           kinds={"kafka", "postgres"}, tags={"glyph/stage": "publish"}, check_specs=_check("change_events"))
 @retry_transient
 def change_events(context: dg.AssetExecutionContext, config: PublishConfig, graph_store: GraphStore,
@@ -68,7 +68,7 @@ def change_events(context: dg.AssetExecutionContext, config: PublishConfig, grap
     return _publish(context, config, graph_store, event_bus, housekeeping, None)
 
 
-@dg.asset(partitions_def=tenant_partitions, deps=["knowledge_graph"], retry_policy=TRANSIENT_RETRY,
+@dg.asset(partitions_def=tenant_partitions, deps=["entity_graph"], retry_policy=TRANSIENT_RETRY,
           group_name="events", kinds={"kafka", "postgres"}, tags={"glyph/stage": "publish"},
           check_specs=_check("tenant_events"))
 @retry_transient

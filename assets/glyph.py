@@ -19,7 +19,7 @@ from glyph_io.logs import log_event, timed
 
 
 @dg.asset(partitions_def=day_partitions,
-          deps=[dg.AssetDep("knowledge_graph", partition_mapping=dg.AllPartitionMapping())],
+          deps=[dg.AssetDep("entity_graph", partition_mapping=dg.AllPartitionMapping())],
           retry_policy=TRANSIENT_RETRY, group_name="glyphs", kinds={"numpy", "postgres"}, tags={"glyph/stage": "glyphs"})
 @retry_transient
 def glyph_projections(context: dg.AssetExecutionContext, graph_store: GraphStore,

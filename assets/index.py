@@ -21,7 +21,7 @@ class IndexConfig(dg.Config):
     force_rebuild: bool = False
 
 
-@dg.asset(deps=["knowledge_graph"], retry_policy=TRANSIENT_RETRY, group_name="graph", kinds={"pgvector"},
+@dg.asset(deps=["entity_graph"], retry_policy=TRANSIENT_RETRY, group_name="graph", kinds={"pgvector"},
           tags={"glyph/stage": "index"})
 @retry_transient
 def vector_index(context: dg.AssetExecutionContext, config: IndexConfig, graph_store: GraphStore) -> Materialized:

@@ -19,5 +19,7 @@ def batched(items: Sequence[T], size: int) -> Iterator[list[T]]:
 
 
 def texts_to_encode(chunks: Sequence[ChunkToEmbed], known: Mapping[str, object]) -> dict[str, str]:
-    """content hash -> text of the chunks whose vector is known nowhere; a text shared by chunks is encoded once."""
-    return {c.content_hash: c.chunk_text for c in chunks if c.content_hash not in known}
+    """content hash -> text of the chunks whose vector is known nowhere, or whose mentions are still to be found
+    (they come out of the same forward pass); a text shared by chunks is encoded once."""
+    return {c.content_hash: c.chunk_text for c in chunks
+            if (c.needs_vector and c.content_hash not in known) or c.needs_mentions}

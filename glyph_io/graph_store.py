@@ -19,6 +19,8 @@ from glyph_io.stores.embeddings import EmbeddingStore
 from glyph_io.stores.glyphs import GlyphStore
 from glyph_io.stores.graph import NodeEdgeStore
 from glyph_io.stores.indexes import IndexStore
+from glyph_io.stores.knowledge import KnowledgeStore
+from glyph_io.stores.mentions import MentionStore
 from glyph_io.stores.outbox import OutboxStore
 from glyph_io.stores.tenants import TenantStore
 
@@ -67,6 +69,14 @@ class GraphStore(dg.ConfigurableResource["GraphStore"]):
     @property
     def embeddings(self) -> EmbeddingStore:
         return EmbeddingStore(self.db)
+
+    @property
+    def knowledge(self) -> KnowledgeStore:
+        return KnowledgeStore(self.db)
+
+    @property
+    def mentions(self) -> MentionStore:
+        return MentionStore(self.db)
 
     @property
     def graph(self) -> NodeEdgeStore:

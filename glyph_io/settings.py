@@ -64,6 +64,7 @@ class Settings:
     embed_model_version: str = "gt-0.1.0"
     embed_batch_size: int = 16
     embed_workers: int = 0  # encoder processes; 0 = one per CPU core (each single-threaded)
+    extract_mentions: bool = True  # entities and concepts (spaCy NER + rules) found in the same pass as the vectors
     # schedules and retention
     ingest_cron: str = "*/15 * * * *"
     index_cron: str = "30 2 * * *"

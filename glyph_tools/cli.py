@@ -170,12 +170,14 @@ def upload_corpus(root: Path) -> dict[str, int]:
 
 @main.command("run")
 @click.option("--tenant", "slugs", multiple=True, help="Tenant slug (repeatable; default: every active tenant).")
-def run(slugs: tuple[str, ...]) -> None:
+@click.option("--timings-json", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write each job's time and its assets' metadata (durations, counters) to this file.")
+def run(slugs: tuple[str, ...], timings_json: Path | None) -> None:
     """Run every stage in this process: ingest per tenant (with its events), glyphs for today, publish the rest."""
-    run_and_report(list(slugs) or None)
+    run_and_report(list(slugs) or None, timings_json)
 
 
-def run_and_report(slugs: list[str] | None) -> None:
+def run_and_report(slugs: list[str] | None, timings_json: Path | None = None) -> None:
     import dagster as dg
 
     from glyph_io.graph_store import opened
@@ -194,6 +196,11 @@ def run_and_report(slugs: list[str] | None) -> None:
                 click.echo(f"stopped: {exc}", err=True)
                 sys.exit(143)
         _print_summary(store, chosen, timings, time.perf_counter() - started)
+    if timings_json is not None:
+        import json
+        from dataclasses import asdict
+
+        timings_json.write_text(json.dumps([asdict(t) for t in timings], default=str))
     if not all(t.ok for t in timings):
         raise click.ClickException("some steps failed (see above); re-running is safe and resumes the work")
 
@@ -282,11 +289,12 @@ def demo() -> None:
 def _register_commands() -> None:
     """Commands that live in their own modules (outbox, UI, metrics, benchmark)."""
     from glyph_tools.bench.cli import bench
+    from glyph_tools.graph import graph
     from glyph_tools.metrics import metrics
     from glyph_tools.outbox import outbox
     from glyph_tools.ui import ui
 
-    for command in (outbox, ui, metrics, bench):
+    for command in (outbox, ui, metrics, bench, graph):
         main.add_command(command)
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import chunk, embed, events, glyph, graph, index, ingest, retention
+from assets import chunk, embed, events, glyph, graph, index, ingest, knowledge, retention
 from glyph_io.settings import Settings, settings
 from pipelines import jobs, resources, schedules, sensors
 
-STAGES = [ingest, chunk, embed, graph, index, glyph, events, retention]
+STAGES = [ingest, chunk, embed, graph, knowledge, index, glyph, events, retention]
 
 
 def build(config: Settings) -> dg.Definitions:

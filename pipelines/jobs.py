@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-TENANT_STAGES = ["source_documents", "chunks", "embeddings", "knowledge_graph", "tenant_events"]
+TENANT_STAGES = ["source_documents", "chunks", "embeddings", "knowledge_graph", "entity_graph", "tenant_events"]
 
 tenant_ingest = dg.define_asset_job(
     "tenant_ingest", selection=TENANT_STAGES, executor_def=dg.in_process_executor,
-    description="One tenant: new/changed objects -> parsed documents -> chunks -> embeddings -> graph -> events.")
+    description="One tenant: new/changed objects -> parsed documents -> chunks -> embeddings (+ mentions) -> "
+                "document graph -> entity graph -> events.")
 glyph_days = dg.define_asset_job(
     "glyph_days", selection=["glyph_projections"], executor_def=dg.in_process_executor,
     description="4D glyphs for a day, for every active tenant or those in the glyph/tenants tag.")

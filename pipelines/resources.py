@@ -32,7 +32,8 @@ def resources(settings: Settings, *, resolved: bool = False) -> dict[str, Any]:
         "object_store": ObjectStore(endpoint=connection("s3_endpoint"), access_key=connection("s3_access_key"),
                                     secret_key=connection("s3_secret_key"), bucket=settings.s3_bucket,
                                     secure=settings.s3_secure, region=settings.s3_region),
-        "embedder": Embedder(model_version=settings.embed_model_version, batch_size=settings.embed_batch_size),
+        "embedder": Embedder(model_version=settings.embed_model_version, batch_size=settings.embed_batch_size,
+                             workers=settings.embed_workers, extract=settings.extract_mentions),
         "cache": Cache(url=connection("redis_url")),
         "event_bus": EventBus(
             bootstrap_servers=connection("kafka_bootstrap"), security_protocol=settings.kafka_security_protocol,

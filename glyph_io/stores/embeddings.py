@@ -16,10 +16,12 @@ class EmbeddingStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def to_embed(self, tenant_id: str, model: str) -> list[ChunkToEmbed]:
-        """Chunks without a vector for `model`, or whose text changed since theirs was computed."""
+    def to_embed(self, tenant_id: str, model: str, extractor: str | None = None) -> list[ChunkToEmbed]:
+        """Chunks without a vector for `model` (or whose text changed since theirs was computed), or whose text
+        `extractor` has not read yet."""
         with self._db.tenant(tenant_id) as conn:
-            return rows(conn, "chunks_to_embed", {"tenant_id": tenant_id, "model": model}, ChunkToEmbed)
+            return rows(conn, "chunks_to_embed", {"tenant_id": tenant_id, "model": model, "extractor": extractor},
+                        ChunkToEmbed)
 
     def known(self, tenant_id: str, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors the tenant already has for these chunk texts under `model` (by content hash)."""

@@ -67,10 +67,11 @@ class NodeEdgeStore:
         edges, tags, and the files' graphed marks. With `sql_knn` = (k, threshold), similarity edges are computed
         in SQL through the HNSW index instead of being staged (tenants too large for the in-memory search).
         """
-        params: dict[str, Any] = {"tenant_id": tenant_id, "model": model, "source_keys": list(batch.source_keys)}
+        params: dict[str, Any] = {"tenant_id": tenant_id, "model": model, "source_keys": list(batch.source_keys),
+                                  "keep_concepts": True}
         touched: dict[str, int] = {}
         with self._db.tenant(tenant_id) as conn:
-            touched["nodes_staged"] = stage(conn, "nodes", (_node_row(n) for n in batch.nodes))
+            touched["nodes_staged"] = stage(conn, "nodes", (node_row(n) for n in batch.nodes))
             touched["edges_staged"] = stage(conn, "edges", ((e.src_key, e.dst_key, e.edge_type, e.relation_name,
                                                              e.weight) for e in (*batch.edges, *similar)))
             touched["similarity_edges_dropped"] = execute(conn, "delete_changed_similarity_edges", params)
@@ -111,6 +112,6 @@ class NodeEdgeStore:
         return found
 
 
-def _node_row(n: NodeRow) -> tuple[Any, ...]:
+def node_row(n: NodeRow) -> tuple[Any, ...]:
     return (n.external_key, n.kind, n.name, n.summary, n.content, n.content_hash, n.source_key, n.source_version,
             n.vector, n.color, n.size, n.metadata, n.importance)

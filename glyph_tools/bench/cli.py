@@ -41,7 +41,7 @@ def drop(db: BenchDB, log: Any = click.echo, main_too: bool = True) -> None:
 def run_bench(db: BenchDB, scale: Any, *, iterations: int, warmup: int, recall_probes: int, skip_load: bool,
               skip_pipeline: bool, corpus: Path | None = None, keep_pipeline_tenants: bool = False,
               out_dir: Path | None = None, log: Any = click.echo) -> tuple[dict[str, Any], Path, Path]:
-    from glyph_tools.bench import pipeline, queries, report, synthetic
+    from glyph_tools.bench import profile, queries, report, synthetic
 
     started = time.perf_counter()
     result: dict[str, Any] = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -67,8 +67,10 @@ def run_bench(db: BenchDB, scale: Any, *, iterations: int, warmup: int, recall_p
     log(f"measuring ({iterations} iterations after {warmup} warm-up per operation, as glyph_app under RLS) ...")
     result["queries"] = queries.run(db, iterations=iterations, warmup=warmup, recall_probes=recall_probes, log=log)
     if not skip_pipeline:
-        log("measuring the pipeline on the sample corpus ...")
-        result["pipeline"] = pipeline.run(corpus, keep=keep_pipeline_tenants, log=log)
+        log("profiling glyph run on the sample corpus ...")
+        result["profile"] = profile.run(corpus or report.PROJECT_ROOT / "samples" / "corpus", peers={},
+                                        peers_dir=None, formats=None, scale_to=None, edit=True,
+                                        keep=keep_pipeline_tenants, log=log)
     result["machine"] = report.machine(db.owner)
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
     paths = report.write(result, out_dir or report.RESULTS_DIR)
@@ -102,15 +104,27 @@ def _last_load(directory: Path, database: str) -> tuple[dict[str, Any], dict[str
 @click.option("--recall-probes", type=int, default=50, show_default=True, help="Query vectors per recall figure.")
 @click.option("--skip-load", is_flag=True, help="Measure the bench tenants already loaded.")
 @click.option("--skip-pipeline", is_flag=True, help="Do not measure the pipeline on the sample corpus.")
-@click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Default: samples/corpus.")
+@click.option("--corpus", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="Profile `glyph run` on this folder's documents only (per stage, rows, triggers, encode ceiling, "
+                   "re-run, edit, gold-set quality); the synthetic graph is not touched.")
+@click.option("--peer", "peer_specs", multiple=True, metavar="NAME=PYTHON",
+              help="With --corpus: also time a peer (raw, llamaindex, cocoindex) with that virtualenv's python.")
+@click.option("--peers-dir", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="Where the peers' *_ingest.py scripts are (default: ../shared/peers next to the project).")
+@click.option("--formats", default=None, help="With --corpus: only these extensions, e.g. txt,md (the formats "
+                                               "every peer reads; the default with --peer).")
+@click.option("--scale-to", type=int, default=None, help="With --corpus: cycle the documents to this many (copies "
+                                                         "get their own first line), for re-run and edit costs.")
+@click.option("--no-edit", is_flag=True, help="With --corpus: skip the edit-one-document pass.")
 @click.option("--keep-pipeline-tenants", is_flag=True, help="Keep the pipeline bench tenants (default: removed).")
 @click.option("--database", default=None,
               help="Database for the synthetic graph (default: <main database>_bench, created on demand).")
 @click.option("--drop", "do_drop", is_flag=True, help="Remove every bench- tenant (and the bench database), then exit.")
 def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_node: int | None, days: int | None,
           glyph_fraction: float | None, iterations: int, warmup: int, recall_probes: int, skip_load: bool,
-          skip_pipeline: bool, corpus: Path | None, keep_pipeline_tenants: bool, database: str | None,
-          do_drop: bool) -> None:
+          skip_pipeline: bool, corpus: Path | None, peer_specs: tuple[str, ...], peers_dir: Path | None,
+          formats: str | None, scale_to: int | None, no_edit: bool, keep_pipeline_tenants: bool,
+          database: str | None, do_drop: bool) -> None:
     """Benchmark: synthetic multi-tenant graph (binary COPY), the spec's latency table, pipeline throughput."""
     from dataclasses import replace
 
@@ -120,6 +134,9 @@ def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_nod
     from glyph_tools.services import load_local_env
 
     load_local_env()
+    if corpus is not None:
+        _profile(corpus, peer_specs, peers_dir, formats, scale_to, not no_edit, keep_pipeline_tenants)
+        return
     db = BenchDB.from_env(database)
     if do_drop:
         drop(db)
@@ -136,3 +153,26 @@ def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_nod
     click.echo("")
     click.echo(report.markdown(result))
     click.echo(f"written: {jpath}\n         {mpath}")
+
+
+def _profile(corpus: Path, peer_specs: tuple[str, ...], peers_dir: Path | None, formats: str | None,
+             scale_to: int | None, edit: bool, keep: bool) -> None:
+    """`glyph bench --corpus DIR`: the per-stage profile (and the peers), printed and written to bench-results/."""
+    import json
+
+    from glyph_tools.bench import peers, profile, report
+
+    specs = dict(spec.split("=", 1) for spec in peer_specs if "=" in spec)
+    if len(specs) != len(peer_specs):
+        raise click.BadParameter("use --peer NAME=/path/to/venv/bin/python")
+    chosen = {f.strip().lower() for f in (formats or ("txt,md" if specs else "")).split(",") if f.strip()} or None
+    result = profile.run(corpus, peers=specs, peers_dir=peers_dir or peers.default_peers_dir(report.PROJECT_ROOT),
+                         formats=chosen, scale_to=scale_to, edit=edit, keep=keep, log=click.echo)
+    text = profile.render(result)
+    report.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    (report.RESULTS_DIR / f"profile-{stamp}.json").write_text(json.dumps(result, indent=1, default=str))
+    (report.RESULTS_DIR / f"profile-{stamp}.md").write_text(text)
+    click.echo("")
+    click.echo(text)
+    click.echo(f"written: {report.RESULTS_DIR / f'profile-{stamp}.md'}")

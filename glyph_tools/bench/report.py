@@ -129,34 +129,11 @@ def markdown(result: dict[str, Any]) -> str:
             out += ["", "Index builds after the load: " + ", ".join(f"{k} {v:.1f} s" for k, v in idx.items()) + "."]
         out += [f"VACUUM ANALYZE {load['vacuum_analyze_seconds']:.1f} s; total {load['total_seconds']:.1f} s.",
                 f"Method: {load['method']}."]
-    p = result.get("pipeline")
+    p = result.get("profile")
     if p:
-        out += ["", "## Pipeline throughput", ""]
-        if "skipped" in p:
-            out.append(f"Skipped: {p['skipped']}.")
-        else:
-            f, n = p["first_run"], p["no_change_rerun"]
-            out.append(f"Corpus `{p['corpus']}`: {p['objects']} objects, {len(p['tenants'])} fresh tenants, "
-                       f"{p['executor']}, instance storage {p.get('instance_storage')}.")
-            out += ["", "| pass | wall s | documents | chunks | docs/s | chunks/s | Dagster overhead s |",
-                    "|---|---|---|---|---|---|---|",
-                    f"| first run | {f['wall_s']} | {f['documents']:.0f} | {f['chunks']:.0f} | {f['docs_per_s']} | "
-                    f"{f['chunks_per_s']} | {f['dagster_overhead_s']} |",
-                    f"| no-change re-run | {n['wall_s']} | {n['documents']:.0f} | {n['chunks']:.0f} | - | - | "
-                    f"{n['dagster_overhead_s']} |"]
-            out += ["", "| stage (first run) | seconds | docs/s | chunks/s | re-run seconds |", "|---|---|---|---|---|"]
-            for name, s in f["stages"].items():
-                rs = n["stages"].get(name, {}).get("duration_s", "-")
-                out.append(f"| {name} | {s['duration_s']} | {s['docs_per_s'] or '-'} | {s['chunks_per_s'] or '-'} | "
-                           f"{rs} |")
-            c = p.get("encode_ceiling", {})
-            if c.get("chunks"):
-                enc = f["stages"].get("embeddings", {}).get("counters", {}).get("encode_chunks_per_s")
-                out += ["", f"Model encode ceiling on {c['chunks']} of the pipeline's chunks (model loaded, batch "
-                            f"{c['batch_size']}, measured right after the runs): {c['chunks_per_s']} chunks/s; the "
-                            f"embeddings stage's own encode rate was {enc} chunks/s; end-to-end chunks/s / ceiling = "
-                            f"{p.get('end_to_end_vs_encode_ceiling')}. The no-change re-run encoded "
-                            f"{n['stages'].get('embeddings', {}).get('counters', {}).get('encoded', 0):.0f} chunks."]
+        from glyph_tools.bench.profile import render
+
+        out += ["", render(p)]
     return "\n".join(out) + "\n"
 
 

@@ -10,7 +10,7 @@ from glyph_tools.runner import definitions
 
 defs = definitions()
 
-ASSETS = {"source_documents", "chunks", "embeddings", "knowledge_graph", "tenant_events", "vector_index",
+ASSETS = {"source_documents", "chunks", "embeddings", "knowledge_graph", "entity_graph", "tenant_events", "vector_index",
           "glyph_projections", "change_events", "history_retention"}
 
 
@@ -26,9 +26,11 @@ def test_lineage_follows_the_stages() -> None:
     assert parents["chunks"] == {"source_documents"}
     assert parents["embeddings"] == {"chunks"}
     assert parents["knowledge_graph"] == {"embeddings"}
-    assert parents["tenant_events"] == {"knowledge_graph"}
-    assert parents["glyph_projections"] == {"knowledge_graph"}
-    assert parents["change_events"] == {"knowledge_graph", "glyph_projections"}
+    assert parents["entity_graph"] == {"knowledge_graph"}
+    assert parents["tenant_events"] == {"entity_graph"}
+    assert parents["glyph_projections"] == {"entity_graph"}
+    assert parents["vector_index"] == {"entity_graph"}
+    assert parents["change_events"] == {"entity_graph", "glyph_projections"}
 
 
 def test_checks_jobs_schedules_sensors_are_registered() -> None:
@@ -39,7 +41,7 @@ def test_checks_jobs_schedules_sensors_are_registered() -> None:
     assert defs.resolve_job_def("tenant_ingest").executor_def.name == "in_process"
     assert {s.name for s in defs.schedules or []} == {"ingest_every_tenant", "index_nightly", "glyphs_daily",
                                                        "retention_daily"}
-    assert {s.name for s in defs.sensors or []} == {"tenant_discovery", "new_objects", "outbox_pending"}
+    assert {s.name for s in defs.sensors or []} == {"tenant_discovery", "new_objects", "outbox_pending", "dead_runs"}
 
 
 def test_partition_keys_grow_with_tenants_or_days_never_their_product() -> None:
