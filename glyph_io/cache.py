@@ -50,3 +50,17 @@ class Cache(dg.ConfigurableResource["Cache"]):
             pipe.execute()
         except Exception:  # noqa: BLE001
             return
+
+    def get_blob(self, key: str) -> bytes | None:
+        """A cached artefact (e.g. a rendered picture) by its content key; None when absent or Redis is down."""
+        try:
+            value = self.client().get(f"glyph:blob:{key}")
+        except Exception:  # noqa: BLE001
+            return None
+        return bytes(value) if value else None
+
+    def put_blob(self, key: str, data: bytes) -> None:
+        try:
+            self.client().set(f"glyph:blob:{key}", data, ex=self.ttl_seconds)
+        except Exception:  # noqa: BLE001
+            return

@@ -178,6 +178,14 @@ def run(slugs: tuple[str, ...], timings_json: Path | None) -> None:
 
 
 def run_and_report(slugs: list[str] | None, timings_json: Path | None = None) -> None:
+    from glyph_io.encoder import shared_pool
+    from glyph_io.settings import settings
+
+    # Start the encoder workers before anything else: their imports (torch, spaCy: ~5 s of one core) then overlap
+    # with Dagster's import, listing and parsing. A run with nothing to encode kills them unused at exit.
+    config = settings()
+    shared_pool(config.embed_workers, config.embed_batch_size, config.extract_mentions).start()
+
     import dagster as dg
 
     from glyph_io.graph_store import opened

@@ -37,7 +37,9 @@ CREATE INDEX IF NOT EXISTS change_outbox_published_idx ON public.change_outbox (
     WHERE published_at IS NOT NULL;
 
 -- emit_change_event: set-based per statement over the transition tables; SECURITY DEFINER because glyph_app
--- may not insert events itself. Rows of a tenant being deleted produce no events.
+-- may not insert events itself. Rows of a tenant being deleted produce no events. An optional second trigger
+-- argument names columns whose change alone is no event (nodes_v2: the glyph stage's pos_x/pos_y/pos_z, which
+-- glyph events carry; a projection refit would otherwise re-send every node of the tenant).
 CREATE OR REPLACE FUNCTION public.emit_change_event()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -58,9 +60,11 @@ BEGIN
         'INSERT INTO public.change_outbox (tenant_id, entity_type, entity_id, op, before, after) '
         'SELECT c.tenant_id, $1, c.record_id, $2, c.old_data, c.new_data '
         '  FROM (%s) AS c '
-        ' WHERE EXISTS (SELECT 1 FROM public.tenants AS t WHERE t.id = c.tenant_id)',
+        ' WHERE EXISTS (SELECT 1 FROM public.tenants AS t WHERE t.id = c.tenant_id) '
+        '   AND (c.old_data IS NULL OR c.new_data IS NULL OR (c.old_data - $3) IS DISTINCT FROM (c.new_data - $3))',
         public.transition_images_sql(TG_RELID, TG_OP, 'id'))
-    USING TG_ARGV[0], CASE TG_OP WHEN 'INSERT' THEN 'c' WHEN 'UPDATE' THEN 'u' ELSE 'd' END;
+    USING TG_ARGV[0], CASE TG_OP WHEN 'INSERT' THEN 'c' WHEN 'UPDATE' THEN 'u' ELSE 'd' END,
+          CASE WHEN TG_NARGS > 1 THEN TG_ARGV[1]::text[] ELSE '{}'::text[] END;
     RETURN NULL;
 END
 $fn$;
@@ -78,8 +82,9 @@ BEGIN
                        'outbox_' || spec.table_name || '_insert', spec.table_name, spec.entity_type);
         EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON public.%I '
                        'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION public.emit_change_event(%L)',
-                       'outbox_' || spec.table_name || '_update', spec.table_name, spec.entity_type);
+                       'FOR EACH STATEMENT EXECUTE FUNCTION public.emit_change_event(%L, %L)',
+                       'outbox_' || spec.table_name || '_update', spec.table_name, spec.entity_type,
+                       CASE spec.table_name WHEN 'nodes_v2' THEN '{pos_x,pos_y,pos_z,updated_at}' ELSE '{}' END);
         EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER DELETE ON public.%I REFERENCING OLD TABLE AS old_rows '
                        'FOR EACH STATEMENT EXECUTE FUNCTION public.emit_change_event(%L)',
                        'outbox_' || spec.table_name || '_delete', spec.table_name, spec.entity_type);

@@ -26,6 +26,11 @@ class GlyphStore:
         ids, kinds, vectors = zip(*found)
         return list(ids), list(kinds), np.stack([array(v) for v in vectors])
 
+    def labels(self, tenant_id: str, limit: int) -> dict[UUID, str]:
+        """Names of the tenant's most important entities, by node id (the labels of its picture)."""
+        with self._db.tenant(tenant_id) as conn:
+            return dict(tuples(conn, "top_entities", {"tenant_id": tenant_id, "limit": limit}))
+
     def projection(self, tenant_id: str, model: str) -> tuple[Projection | None, str | None]:
         """The tenant's last projection basis for `model` and the fingerprint of the vectors it was fitted on."""
         with self._db.tenant(tenant_id) as conn:

@@ -72,8 +72,6 @@ class NodeEdgeStore:
         touched: dict[str, int] = {}
         with self._db.tenant(tenant_id) as conn:
             touched["nodes_staged"] = stage(conn, "nodes", (node_row(n) for n in batch.nodes))
-            touched["edges_staged"] = stage(conn, "edges", ((e.src_key, e.dst_key, e.edge_type, e.relation_name,
-                                                             e.weight) for e in (*batch.edges, *similar)))
             touched["similarity_edges_dropped"] = execute(conn, "delete_changed_similarity_edges", params)
             touched["nodes_written"] = execute(conn, "upsert_nodes", params)
             stale = values(conn, "delete_stale_chunk_nodes", params)
@@ -81,6 +79,7 @@ class NodeEdgeStore:
                 touched["stale_edges_dropped"] = execute(conn, "delete_edges_of_nodes",
                                                          {**params, "node_ids": stale})
             touched["chunk_nodes_removed"] = len(stale)
+            touched["edges_staged"] = stage_edges(conn, tenant_id, (*batch.edges, *similar))
             touched["structure_edges_dropped"] = execute(conn, "delete_stale_structure_edges", params)
             touched["edges_written"] = execute(conn, "upsert_edges", params)
             self._tags(conn, batch, params)
@@ -110,6 +109,15 @@ class NodeEdgeStore:
             found = one(conn, "tenant_summary", {"tenant_id": tenant_id}, TenantSummary)
         assert found is not None
         return found
+
+
+def stage_edges(conn: Conn, tenant_id: str, edges: Sequence[EdgeRow]) -> int:
+    """Stage edges with their ends resolved to node ids (one query for every key); call after the nodes are
+    written. An edge whose end does not exist is staged with a NULL id and skipped by the merges."""
+    keys = sorted({e.src_key for e in edges} | {e.dst_key for e in edges})
+    ids = dict(tuples(conn, "node_ids", {"tenant_id": tenant_id, "keys": keys})) if keys else {}
+    return stage(conn, "edges", ((e.src_key, e.dst_key, e.edge_type, e.relation_name, e.weight, ids.get(e.src_key),
+                                  ids.get(e.dst_key)) for e in edges))
 
 
 def node_row(n: NodeRow) -> tuple[Any, ...]:

@@ -15,7 +15,7 @@ from glyph_core.models import EntityCard, MentioningDocument, Neighbour
 from glyph_core.quality import PredictedEntity
 from glyph_io.bulk import stage
 from glyph_io.database import Database, array, execute, rows, tuples
-from glyph_io.stores.graph import node_row
+from glyph_io.stores.graph import node_row, stage_edges
 
 
 class KnowledgeStore:
@@ -58,8 +58,8 @@ class KnowledgeStore:
         touched: dict[str, int] = {}
         with self._db.tenant(tenant_id) as conn:
             stage(conn, "nodes", (node_row(n) for n in nodes))
-            stage(conn, "edges", ((e.src_key, e.dst_key, e.edge_type, e.relation_name, e.weight) for e in edges))
             touched["nodes_written"] = execute(conn, "upsert_nodes", params)
+            stage_edges(conn, tenant_id, edges)
             touched["edges_removed"] = execute(conn, "delete_stale_knowledge_edges", params)
             touched["entities_removed"] = execute(conn, "delete_unmentioned_entities", params)
             touched["concepts_removed"] = execute(conn, "delete_unmentioned_concepts", params)

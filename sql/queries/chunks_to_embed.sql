@@ -1,5 +1,6 @@
 -- Chunks with no vector for the current model (or whose text changed since), or whose text the current extractor
--- has not read (NULL extractor: extraction off); tenant transaction.
+-- has not read (NULL extractor: extraction off); tenant transaction. Longest first: texts of similar length share
+-- a batch, so the model pads little (the last, short chunk of every document would otherwise be padded to 256).
 SELECT fc.id, fc.content_hash, fc.chunk_text,
        (e.id IS NULL OR e.content_hash IS DISTINCT FROM fc.content_hash) AS needs_vector,
        (%(extractor)s::text IS NOT NULL AND x.content_hash IS NULL) AS needs_mentions
@@ -12,4 +13,4 @@ LEFT JOIN chunk_extractions x
 WHERE fc.tenant_id = %(tenant_id)s
   AND (e.id IS NULL OR e.content_hash IS DISTINCT FROM fc.content_hash
        OR (%(extractor)s::text IS NOT NULL AND x.content_hash IS NULL))
-ORDER BY fc.content_hash
+ORDER BY coalesce(fc.token_count, length(fc.chunk_text) / 4) DESC, fc.content_hash

@@ -3,13 +3,17 @@ incremental behaviour (no-change, edit, delete) with the change events that foll
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
 
+from assets.partitions import TENANTS_TAG
 from glyph_core.quality import score_concepts, score_entities
 from glyph_io.graph_store import GraphStore
 from glyph_tools.runner import ensure_tenant_partitions, run_job
@@ -110,6 +114,23 @@ def test_two_documents_mentioning_an_entity_are_connected_through_it(gold_tenant
     stored = dict(in_tenant(tenant_id, "SELECT external_key, (metadata->>'documents')::int FROM nodes_v2 "
                                        "WHERE external_key = ANY(%s)", (list(by_key),)))
     assert stored == by_key  # the node's own document count agrees with its edges
+
+
+def test_the_glyph_stage_places_entities_and_pictures_the_tenant(gold_tenant: Any) -> None:
+    tenant_id, slug, _ = gold_tenant
+    today = datetime.now(timezone.utc).date().isoformat()
+    with dg.instance_for_test() as instance:
+        result = run_job("glyph_days", partition_key=today, tags={TENANTS_TAG: slug}, instance=instance,
+                         log=lambda _: None)
+    assert result.ok
+    meta = result.metadata["glyph_projections"]
+    match = re.fullmatch(r"!\[[^]]*\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", str(meta[f"picture {slug}"]))
+    assert match is not None
+    png = base64.b64decode(match.group(1))
+    assert png.startswith(b"\x89PNG") and 5_000 < len(png) < 200_000
+    placed = in_tenant(tenant_id, "SELECT count(*) FROM glyphs_4d g JOIN nodes_v2 n ON n.id = g.related_node_id "
+                                  "WHERE n.kind = 'entity' AND g.t = %s::date", (today,))
+    assert placed[0][0] >= 20
 
 
 @pytest.fixture(scope="module")
