@@ -58,6 +58,7 @@ def knowledge_graph(context: dg.AssetExecutionContext, config: GraphConfig, grap
                     pool.add(keys, sources, vectors)
                     similar = similar_edges(keys, sources, vectors, pool, k, threshold)
                 touched = store.write(tenant.id, model, batch, similar, [d.id for d in docs],
+                                      [d.storage_path for d in docs if d.graphed_before],
                                       sql_knn=None if pool is not None else (k, threshold))
                 totals = {key: totals.get(key, 0) + n for key, n in touched.items()}
                 log_event(context, f"graphed {min(done * DOCS_PER_TX, len(todo))}/{len(todo)} documents",

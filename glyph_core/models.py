@@ -120,6 +120,10 @@ class IngestPlan:
     removed: tuple[str, ...]
     unchanged: int
 
+    @property
+    def has_work(self) -> bool:
+        return bool(self.todo or self.removed)
+
 
 # ------------------------------------------------------------------------------------------------ chunks, vectors
 
@@ -171,6 +175,7 @@ class DocumentToGraph:
     content_hash: str
     etag: str | None
     metadata: dict[str, Any]
+    graphed_before: bool = False  # an earlier version is in the graph: its leftovers must be cleaned up
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """4D glyph projection: node embeddings -> (x, y, z) by PCA, kept stable between runs (pure numpy).
 
-A fresh PCA per run would flip axes and rotate the cloud whenever a few nodes change. Instead each fit is
-blended with the previous basis and then rotated onto it (orthogonal Procrustes), so existing glyphs move little.
+A fresh PCA per run would flip axes and rotate the cloud whenever a few nodes change. So the basis is kept while
+the tenant's node count stays within REFIT_SHARE of the count it was fitted on: an edit places only the nodes it
+changed, and nothing else moves (no glyph rewritten, no event). When the tenant has grown or shrunk more than that,
+the new fit is blended with the previous basis and rotated onto it (orthogonal Procrustes), so glyphs move little.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 SCALE = 100.0  # the app draws positions in roughly [-100, 100]
+REFIT_SHARE = 0.25  # refit when the node count moved by more than this share since the last fit
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class Projection:
     components: np.ndarray  # (3, d), orthonormal rows
     n_fit: int
     version: int
+    fitted_nodes: int = 0  # nodes of the tenant when this basis was fitted (0: unknown, refit at the next change)
 
     def apply(self, vectors: np.ndarray) -> np.ndarray:
         """(n, d) vectors -> (n, 3) coordinates, scaled and clipped to the drawing range."""
@@ -49,7 +53,8 @@ def _orthonormalize(m: np.ndarray) -> np.ndarray:
     return (q * np.sign(np.diag(r))).T
 
 
-def fit_projection(vectors: np.ndarray, previous: Projection | None, memory: float = 0.7) -> Projection:
+def fit_projection(vectors: np.ndarray, previous: Projection | None, memory: float = 0.7,
+                   fitted_nodes: int = 0) -> Projection:
     """Fit on this run's vectors, blended with `previous` (weight `memory` scaled by sample counts).
 
     The new basis is then rotated within its own span to best match the previous one, which removes sign
@@ -60,14 +65,15 @@ def fit_projection(vectors: np.ndarray, previous: Projection | None, memory: flo
     if previous is None or previous.components.shape != comps.shape:
         # deterministic orientation: the largest-magnitude loading of each axis is positive
         signs = np.sign(comps[np.arange(comps.shape[0]), np.abs(comps).argmax(axis=1)])
-        return Projection(mean, comps * signs[:, None], len(vectors), 1)
+        return Projection(mean, comps * signs[:, None], len(vectors), 1, fitted_nodes or len(vectors))
     w_prev = memory * previous.n_fit / (previous.n_fit + len(vectors))
     mean = w_prev * previous.mean + (1 - w_prev) * mean
     # Procrustes: rotation R (3x3) minimizing ||R @ comps - previous||
     u, _, vt = np.linalg.svd(previous.components @ comps.T)
     aligned = (u @ vt) @ comps
     blended = _orthonormalize(w_prev * previous.components + (1 - w_prev) * aligned)
-    return Projection(mean, blended, previous.n_fit + len(vectors), previous.version + 1)
+    return Projection(mean, blended, previous.n_fit + len(vectors), previous.version + 1,
+                      fitted_nodes or len(vectors))
 
 
 FIT_SAMPLE = 20_000  # PCA on at most this many vectors; projecting all of them is cheap
@@ -84,13 +90,17 @@ def fingerprint(ids: Sequence[object], vectors: np.ndarray) -> str:
 
 def plan_projection(ids: Sequence[object], vectors: np.ndarray, previous: Projection | None,
                     previous_fingerprint: str | None) -> tuple[Projection | None, str]:
-    """The projection for this window: the previous one when the vectors are those it was fitted on (nothing
-    moves, nothing is emitted), else a refit blended with it; None when the tenant has no vectors."""
+    """The projection for this window: the previous one when the vectors are those it was fitted on, or when the
+    tenant's node count stayed within REFIT_SHARE of the count it was fitted on (existing nodes keep their
+    places); else a refit blended with it; None when the tenant has no vectors."""
     current = fingerprint(ids, vectors)
     if previous is not None and previous_fingerprint == current:
         return previous, current
     if not len(vectors):
         return None, current
+    if previous is not None and previous.fitted_nodes and \
+            abs(len(vectors) - previous.fitted_nodes) <= REFIT_SHARE * previous.fitted_nodes:
+        return previous, current
     sample = vectors if len(vectors) <= FIT_SAMPLE else vectors[
         np.random.default_rng(0).choice(len(vectors), FIT_SAMPLE, replace=False)]
-    return fit_projection(sample, previous), current
+    return fit_projection(sample, previous, fitted_nodes=len(vectors)), current

@@ -95,6 +95,42 @@ class EventBus(dg.ConfigurableResource["EventBus"]):
         self._topics_ready = True
         return created
 
+    def read(self, topic: str, offsets: dict[int, int], max_records: int = 5_000,
+             wait_ms: int = 300) -> tuple[list[tuple[bytes | None, bytes | None]], dict[int, int]]:
+        """Up to `max_records` (key, value) records of `topic` from `offsets` ({partition: next offset}), and the
+        offsets after them. No consumer group: the caller keeps the offsets (a Dagster sensor cursor), so nothing is
+        committed before the caller has acted on what it read. A stored offset the broker no longer has (a broker that
+        lost its log) is read from the start (auto_offset_reset). An absent topic reads as empty."""
+        from kafka import KafkaConsumer, TopicPartition
+
+        try:
+            consumer = KafkaConsumer(**self._client_config(), group_id=None, enable_auto_commit=False,
+                                     auto_offset_reset="earliest", fetch_max_wait_ms=100,
+                                     client_id="glyph-object-events")
+        except Exception as exc:  # noqa: BLE001 - NoBrokersAvailable, timeouts, TLS/SASL failures
+            raise TransientError(f"Kafka at {self.bootstrap_servers} is unavailable: {type(exc).__name__}: {exc}") \
+                from exc
+        try:
+            partitions = sorted(consumer.partitions_for_topic(topic) or ())
+            if not partitions:
+                return [], dict(offsets)
+            assigned = [TopicPartition(topic, p) for p in partitions]
+            consumer.assign(assigned)
+            for tp in assigned:  # an offset past the log's end (the broker lost it) resets to the start
+                consumer.seek(tp, offsets.get(tp.partition, 0))
+            records: list[tuple[bytes | None, bytes | None]] = []
+            while len(records) < max_records:  # until caught up: end offsets are not trusted (Tansu's lag behind)
+                batch = consumer.poll(timeout_ms=wait_ms, max_records=max_records - len(records))
+                if not batch:
+                    break
+                records += [(m.key, m.value) for messages in batch.values() for m in messages]
+            position = {tp.partition: consumer.position(tp) for tp in assigned}
+            return records, position
+        except Exception as exc:  # noqa: BLE001
+            raise TransientError(f"could not read {topic} from {self.bootstrap_servers}: {exc}") from exc
+        finally:
+            consumer.close()
+
 
 def is_permanent(exc: BaseException) -> bool:
     """Rejected for good: retrying the same record cannot succeed (too large, invalid topic, not authorized, a

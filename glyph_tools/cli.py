@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from pathlib import Path
@@ -175,6 +176,9 @@ def upload_corpus(root: Path) -> dict[str, int]:
 def run(slugs: tuple[str, ...], timings_json: Path | None) -> None:
     """Run every stage in this process: ingest per tenant (with its events), glyphs for today, publish the rest."""
     run_and_report(list(slugs) or None, timings_json)
+    # Everything is written and closed: spare the interpreter's exit a garbage-collection pass over Dagster's
+    # object graph (0.7 s of a no-change run's 3.5 s, measured), the way long-lived Python services do.
+    gc.freeze()
 
 
 def run_and_report(slugs: list[str] | None, timings_json: Path | None = None) -> None:
@@ -191,6 +195,8 @@ def run_and_report(slugs: list[str] | None, timings_json: Path | None = None) ->
     from glyph_io.graph_store import opened
     from glyph_tools.instance import dagster_home
     from glyph_tools.runner import Interrupted, run_all
+
+    gc.freeze()  # the imported modules and definitions live as long as the process: no collection scans them
 
     started = time.perf_counter()
     with opened(_store()) as store:

@@ -309,12 +309,48 @@ def _start_s3(cfg: LocalConfig) -> None:
         {"accessKey": cfg.s3_access_key, "secretKey": cfg.s3_secret_key}],
         "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
     (root / "s3.json").write_text(json.dumps(identities))
+    # Object notifications: the filer publishes every create/update/delete (key = "/buckets/<bucket>/<key>") to
+    # the Kafka topic the object_events sensor reads. The topic must exist before the filer's producer starts.
+    # Without a broker the filer would not start: then it runs without notifications (the sweep still finds changes).
+    conf = root / "conf"
+    conf.mkdir(exist_ok=True)
+    (conf / "notification.toml").unlink(missing_ok=True)
+    if _ensure_events_topic(cfg):
+        (conf / "notification.toml").write_text(
+            f'[notification.kafka]\nenabled = true\nhosts = ["127.0.0.1:{cfg.kafka_port}"]\n'
+            f'topic = "{events_topic()}"\n')
     weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or "weed"
-    _spawn("s3", [weed, "mini", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-                  "-master.telemetry=false", "-admin.ui=false", f"-s3.port={cfg.s3_port}",
+    _spawn("s3", [weed, f"-config_dir={conf}", "mini", f"-dir={root / 'data'}", "-ip=127.0.0.1",
+                  "-ip.bind=127.0.0.1", "-master.telemetry=false", "-admin.ui=false", f"-s3.port={cfg.s3_port}",
                   f"-s3.config={root / 's3.json'}"], root)
     _wait(lambda: port_open(cfg.s3_port), "the S3 server (SeaweedFS)", timeout=90)
     _wait(lambda: _s3_ready(cfg), "the S3 API (SeaweedFS)", timeout=90)
+
+
+def events_topic() -> str:
+    return os.environ.get("GLYPH_S3_EVENTS_TOPIC", "glyph.s3-events")
+
+
+def _ensure_events_topic(cfg: LocalConfig, partitions: int = 3) -> bool:
+    """Create the object-notification topic if missing; False (with a warning) when the broker is not there."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{cfg.kafka_port}", client_id="glyph-services",
+                                 request_timeout_ms=5_000, bootstrap_timeout_ms=5_000)
+    except Exception as exc:  # noqa: BLE001 - NoBrokersAvailable and friends
+        print(f"warning: Kafka is not reachable ({exc}); S3 object notifications are off until S3 restarts",
+              file=sys.stderr)
+        return False
+    try:
+        if events_topic() not in set(admin.list_topics()):
+            admin.create_topics([NewTopic(events_topic(), num_partitions=partitions, replication_factor=1)])
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        admin.close()
+    return True
 
 
 def _s3_ready(cfg: LocalConfig) -> bool:
@@ -340,6 +376,7 @@ def _start_kafka(cfg: LocalConfig) -> None:
     _spawn("kafka", [str(tansu), "broker", "--listener-url", url, "--advertised-listener-url", url,
                      "--storage-engine", storage], root)
     _wait(lambda: port_open(cfg.kafka_port), "the Kafka broker (Tansu)")
+    _ensure_events_topic(cfg)  # a restarted in-memory broker has lost it; the S3 filer's producer needs it back
 
 
 def _start_redis(cfg: LocalConfig) -> None:

@@ -1,18 +1,21 @@
-"""Sensors: tenants appear/disappear as partitions; changed objects run their tenant only; the outbox drains.
+"""Sensors: tenants appear/disappear as partitions; object notifications run their tenant only (a bounded
+reconciliation sweep catches what notifications miss); the outbox drains; dead runs are reaped.
 
 Each tick is a decision tested on its own (tests/pipelines/test_sensors_and_schedules.py); skips always say why.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 
 import dagster as dg
 
 from assets.partitions import TENANT_TAG, TENANTS, tenant_partitions
+from glyph_core.ingest import plan_ingest
 from glyph_core.liveness import STALE_AFTER_S, RunBeat, stale_runs
+from glyph_core.object_events import changed_tenants, sweep_slice
+from glyph_io.event_bus import EventBus
 from glyph_io.graph_store import GraphStore
 from glyph_io.object_store import ObjectStore
 from glyph_io.settings import Settings
@@ -37,24 +40,71 @@ def tenant_discovery(context: dg.SensorEvaluationContext, graph_store: GraphStor
     return dg.SensorResult(dynamic_partitions_requests=requests)
 
 
-@dg.sensor(job=jobs.tenant_ingest, minimum_interval_seconds=30,
-           description="A new, changed or removed object under a tenant prefix runs that tenant's partition only.")
-def new_objects(context: dg.SensorEvaluationContext, object_store: ObjectStore) -> dg.SensorResult | dg.SkipReason:
-    tenants = sorted(context.instance.get_dynamic_partitions(TENANTS))
-    if not tenants:
-        return dg.SkipReason("no tenant partitions yet")
-    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+QUEUED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
+
+
+def _ingest_requests(instance: dg.DagsterInstance, slugs: set[str], key: str, trigger: str) -> list[dg.RunRequest]:
+    """A run per tenant unless one is still queued for it (it lists the whole prefix when it starts, so it will see
+    this change too): a burst of uploads becomes one run per tenant, not one per object."""
     requests = []
-    for slug in tenants:
-        listing = object_store.list(f"{slug}/")
-        digest = hashlib.sha256(json.dumps(sorted((o.key, o.etag) for o in listing)).encode()).hexdigest()[:16]
-        if seen.get(slug) != digest:
-            requests.append(dg.RunRequest(run_key=f"{slug}|{digest}", partition_key=slug,
-                                          tags={TENANT_TAG: slug, "glyph/trigger": "new_objects"}))
-            seen[slug] = digest
-    if not requests:
-        return dg.SkipReason(f"no object changes under {len(tenants)} tenant prefixes")
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen))
+    for slug in sorted(slugs):
+        waiting = instance.get_run_records(dg.RunsFilter(job_name=jobs.tenant_ingest.name, statuses=QUEUED,
+                                                         tags={TENANT_TAG: slug}), limit=1)
+        if not waiting:
+            requests.append(dg.RunRequest(run_key=f"{slug}|{trigger}|{key}", partition_key=slug,
+                                          tags={TENANT_TAG: slug, "glyph/trigger": trigger}))
+    return requests
+
+
+def object_events_sensor(topic: str) -> dg.SensorDefinition:
+    @dg.sensor(name="object_events", job=jobs.tenant_ingest, minimum_interval_seconds=5,
+               description=f"S3 object notifications on Kafka ({topic}) run the tenants they name, nothing else.")
+    def object_events(context: dg.SensorEvaluationContext, event_bus: EventBus,
+                      object_store: ObjectStore) -> dg.SensorResult | dg.SkipReason:
+        """Reads the notification topic from the offsets in the cursor (durable: the cursor moves only with the
+        run requests it produced). A notification for a tenant without a partition waits for tenant_discovery
+        (the sweep catches it later); records about other buckets are skipped."""
+        offsets = {int(p): o for p, o in json.loads(context.cursor or "{}").items()}
+        records, after = event_bus.read(topic, offsets)
+        cursor = json.dumps({str(p): o for p, o in sorted(after.items())})
+        if not records:
+            return dg.SkipReason(f"no object notifications on {topic}")
+        known = set(context.instance.get_dynamic_partitions(TENANTS))
+        changed = changed_tenants(records, object_store.bucket)
+        requests = _ingest_requests(context.instance, changed & known, str(sum(after.values())), "object_events")
+        if not requests:
+            return dg.SensorResult(skip_reason=dg.SkipReason(
+                f"{len(records)} notifications: {len(changed & known)} tenants, each with a run already queued"
+                if changed & known else f"{len(records)} notifications, none for a known tenant's objects"),
+                cursor=cursor)
+        return dg.SensorResult(run_requests=requests, cursor=cursor)
+
+    return object_events
+
+
+def object_sweep_sensor(tenants_per_tick: int, interval_s: int) -> dg.SensorDefinition:
+    @dg.sensor(name="object_sweep", job=jobs.tenant_ingest, minimum_interval_seconds=interval_s,
+               description=f"Reconciliation: lists {tenants_per_tick} tenant prefixes per tick (in rotation) and "
+                           "runs those whose objects differ from the database.")
+    def object_sweep(context: dg.SensorEvaluationContext, object_store: ObjectStore,
+                     graph_store: GraphStore) -> dg.SensorResult | dg.SkipReason:
+        """The safety net behind notifications (and the whole mechanism with GLYPH_INGEST_TRIGGER=poll): a lost or
+        never-sent notification is found within ceil(tenants / tenants_per_tick) ticks. The comparison is the ingest
+        stage's own plan (new or changed ETag, removed key), so a tenant is run only when its run would do work."""
+        tenants = sorted(context.instance.get_dynamic_partitions(TENANTS))
+        start = int(json.loads(context.cursor or "{}").get("next", 0))
+        sliced, following = sweep_slice(tenants, start, tenants_per_tick)
+        ids = {t.slug: t.id for t in graph_store.tenants.active()}
+        stale = {slug for slug in sliced if slug in ids
+                 and plan_ingest(object_store.list(f"{slug}/"), graph_store.documents.known(ids[slug])).has_work}
+        cursor = json.dumps({"next": following})
+        requests = _ingest_requests(context.instance, stale, f"{start}.{time.time_ns()}", "object_sweep")
+        if not requests:
+            return dg.SensorResult(skip_reason=dg.SkipReason(
+                f"swept {len(sliced)} of {len(tenants)} tenant prefixes: nothing to ingest"), cursor=cursor)
+        return dg.SensorResult(run_requests=requests, cursor=cursor)
+
+    return object_sweep
 
 
 @dg.sensor(job=jobs.publish_events, minimum_interval_seconds=30,
@@ -109,5 +159,12 @@ def dead_runs(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     return dg.SkipReason(f"marked failed: {', '.join(reaped)}" if reaped else "every in-progress run is alive")
 
 
+SWEEP_INTERVAL_S = 60  # with notifications the sweep is only the safety net
+POLL_INTERVAL_S = 30  # GLYPH_INGEST_TRIGGER=poll: the sweep is how changes are found
+
+
 def build(settings: Settings) -> list[dg.SensorDefinition]:
-    return [tenant_discovery, new_objects, outbox_pending, dead_runs]
+    notified = settings.ingest_trigger == "notifications"
+    ingest = [object_events_sensor(settings.s3_events_topic)] if notified else []
+    sweep = object_sweep_sensor(settings.reconcile_tenants_per_tick, SWEEP_INTERVAL_S if notified else POLL_INTERVAL_S)
+    return [tenant_discovery, *ingest, sweep, outbox_pending, dead_runs]

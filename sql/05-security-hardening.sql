@@ -113,7 +113,10 @@ AS $fn$
     SELECT CASE WHEN nullif(record_col, '') IS NULL THEN 'NULL::uuid' ELSE format('%I.%I::uuid', alias, record_col) END
 $fn$;
 
-CREATE OR REPLACE FUNCTION public.transition_images_sql(rel regclass, op text, record_col text DEFAULT NULL)
+-- ignore_cols: columns whose change alone is no change (compared, like updated_at, but never imaged).
+DROP FUNCTION IF EXISTS public.transition_images_sql(regclass, text, text);
+CREATE OR REPLACE FUNCTION public.transition_images_sql(rel regclass, op text, record_col text DEFAULT NULL,
+                                                        ignore_cols text[] DEFAULT '{}')
 RETURNS text
 LANGUAGE plpgsql
 STABLE
@@ -127,7 +130,8 @@ DECLARE
 BEGIN
     SELECT array_agg(a.attname::text ORDER BY a.attnum)
                FILTER (WHERE t.typname <> 'vector' AND a.attname <> 'hashed_key'),
-           array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attname <> 'updated_at')
+           array_agg(a.attname::text ORDER BY a.attnum)
+               FILTER (WHERE a.attname <> 'updated_at' AND a.attname <> ALL (ignore_cols))
       INTO image_cols, compare_cols
       FROM pg_catalog.pg_attribute AS a
       JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
@@ -625,7 +629,7 @@ ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 -- Function grants (D8, D20): EXECUTE revoked from PUBLIC on every function of ours, granted by name.
 REVOKE EXECUTE ON FUNCTION
     public.set_tenant_context(uuid), public.set_tenant_context_local(uuid), public.get_tenant_context(),
-    public.tenant_directory(), public.transition_images_sql(regclass, text, text),
+    public.tenant_directory(), public.transition_images_sql(regclass, text, text, text[]),
     public.transition_image_expr(text, text[]), public.transition_record_expr(text, text),
     public.update_updated_at_column(), public.check_edge_tenant_consistency(),
     public.check_node_tag_tenant_consistency(), public.check_tag_link_tenant_consistency(),

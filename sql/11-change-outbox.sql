@@ -60,11 +60,10 @@ BEGIN
         'INSERT INTO public.change_outbox (tenant_id, entity_type, entity_id, op, before, after) '
         'SELECT c.tenant_id, $1, c.record_id, $2, c.old_data, c.new_data '
         '  FROM (%s) AS c '
-        ' WHERE EXISTS (SELECT 1 FROM public.tenants AS t WHERE t.id = c.tenant_id) '
-        '   AND (c.old_data IS NULL OR c.new_data IS NULL OR (c.old_data - $3) IS DISTINCT FROM (c.new_data - $3))',
-        public.transition_images_sql(TG_RELID, TG_OP, 'id'))
-    USING TG_ARGV[0], CASE TG_OP WHEN 'INSERT' THEN 'c' WHEN 'UPDATE' THEN 'u' ELSE 'd' END,
-          CASE WHEN TG_NARGS > 1 THEN TG_ARGV[1]::text[] ELSE '{}'::text[] END;
+        ' WHERE EXISTS (SELECT 1 FROM public.tenants AS t WHERE t.id = c.tenant_id)',
+        public.transition_images_sql(TG_RELID, TG_OP, 'id',
+                                     CASE WHEN TG_NARGS > 1 THEN TG_ARGV[1]::text[] ELSE '{}'::text[] END))
+    USING TG_ARGV[0], CASE TG_OP WHEN 'INSERT' THEN 'c' WHEN 'UPDATE' THEN 'u' ELSE 'd' END;
     RETURN NULL;
 END
 $fn$;
@@ -84,7 +83,7 @@ BEGIN
                        'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
                        'FOR EACH STATEMENT EXECUTE FUNCTION public.emit_change_event(%L, %L)',
                        'outbox_' || spec.table_name || '_update', spec.table_name, spec.entity_type,
-                       CASE spec.table_name WHEN 'nodes_v2' THEN '{pos_x,pos_y,pos_z,updated_at}' ELSE '{}' END);
+                       CASE spec.table_name WHEN 'nodes_v2' THEN '{pos_x,pos_y,pos_z}' ELSE '{}' END);
         EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER DELETE ON public.%I REFERENCING OLD TABLE AS old_rows '
                        'FOR EACH STATEMENT EXECUTE FUNCTION public.emit_change_event(%L)',
                        'outbox_' || spec.table_name || '_delete', spec.table_name, spec.entity_type);

@@ -42,6 +42,9 @@ CREATE TABLE IF NOT EXISTS public.knowledge_state (
     fingerprint  text NOT NULL,
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
+CREATE OR REPLACE TRIGGER update_knowledge_state_updated_at
+    BEFORE UPDATE ON public.knowledge_state
+    FOR EACH ROW EXECUTE FUNCTION public.update_updated_at_column();
 
 ALTER TABLE public.chunk_extractions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.chunk_extractions FORCE ROW LEVEL SECURITY;

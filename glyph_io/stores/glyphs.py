@@ -37,9 +37,9 @@ class GlyphStore:
             found = tuples(conn, "get_projection", {"tenant_id": tenant_id, "model": model})
         if not found:
             return None, None
-        mean, components, n_fit, version, fingerprint = found[0]
-        return Projection(np.asarray(mean), np.asarray(components).reshape(3, -1), int(n_fit), int(version)), \
-            fingerprint
+        mean, components, n_fit, version, fingerprint, fitted_nodes = found[0]
+        return Projection(np.asarray(mean), np.asarray(components).reshape(3, -1), int(n_fit), int(version),
+                          int(fitted_nodes)), fingerprint
 
     def write(self, tenant_id: str, t: datetime, model: str, ids: list[UUID], kinds: list[str], coords: np.ndarray,
               projection: Projection | None, fingerprint: str, place_nodes: bool) -> dict[str, int]:
@@ -56,5 +56,6 @@ class GlyphStore:
                 execute(conn, "save_projection", {
                     "tenant_id": tenant_id, "model": model, "mean": projection.mean.tolist(),
                     "components": projection.components.reshape(-1).tolist(), "n_fit": projection.n_fit,
-                    "version": projection.version, "fingerprint": fingerprint})
+                    "version": projection.version, "fingerprint": fingerprint,
+                    "fitted_nodes": projection.fitted_nodes})
         return touched

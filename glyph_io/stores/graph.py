@@ -59,28 +59,36 @@ class NodeEdgeStore:
         return pool
 
     def write(self, tenant_id: str, model: str, batch: GraphBatch, similar: Sequence[EdgeRow],
-              file_ids: Sequence[UUID], sql_knn: tuple[int, float] | None = None) -> dict[str, int]:
+              file_ids: Sequence[UUID], regraphed: Sequence[str] = (),
+              sql_knn: tuple[int, float] | None = None) -> dict[str, int]:
         """Write one batch of documents in one transaction; returns rows touched per statement.
 
         Order matters: similarity edges of chunks whose text changed go before their nodes are updated; then
         nodes; chunk nodes the new versions lack (and their edges); structural edges they dropped; then the staged
         edges, tags, and the files' graphed marks. With `sql_knn` = (k, threshold), similarity edges are computed
         in SQL through the HNSW index instead of being staged (tenants too large for the in-memory search).
+        `regraphed`: the object keys of the batch with an earlier version in the graph; only their leftovers are
+        looked for (a new document has none), each lookup through an index from the batch's own node ids.
         """
         params: dict[str, Any] = {"tenant_id": tenant_id, "model": model, "source_keys": list(batch.source_keys),
-                                  "keep_concepts": True}
+                                  "regraphed": list(regraphed), "keep_concepts": True}
         touched: dict[str, int] = {}
         with self._db.tenant(tenant_id) as conn:
             touched["nodes_staged"] = stage(conn, "nodes", (node_row(n) for n in batch.nodes))
-            touched["similarity_edges_dropped"] = execute(conn, "delete_changed_similarity_edges", params)
+            changed = values(conn, "changed_chunk_nodes", params) if regraphed else []
+            if changed:
+                touched["similarity_edges_dropped"] = execute(conn, "delete_changed_similarity_edges",
+                                                              {**params, "node_ids": changed})
             touched["nodes_written"] = execute(conn, "upsert_nodes", params)
-            stale = values(conn, "delete_stale_chunk_nodes", params)
+            stale = values(conn, "delete_stale_chunk_nodes", params) if regraphed else []
             if stale:
                 touched["stale_edges_dropped"] = execute(conn, "delete_edges_of_nodes",
                                                          {**params, "node_ids": stale})
             touched["chunk_nodes_removed"] = len(stale)
             touched["edges_staged"] = stage_edges(conn, tenant_id, (*batch.edges, *similar))
-            touched["structure_edges_dropped"] = execute(conn, "delete_stale_structure_edges", params)
+            if regraphed:
+                touched["structure_edges_dropped"] = execute(conn, "delete_stale_structure_edges", {
+                    **params, "node_ids": values(conn, "nodes_of_sources", params)})
             touched["edges_written"] = execute(conn, "upsert_edges", params)
             self._tags(conn, batch, params)
             if sql_knn is not None:

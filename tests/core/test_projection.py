@@ -37,3 +37,19 @@ def test_tiny_inputs_do_not_crash() -> None:
     p = fit_projection(one, None)
     assert p.apply(one).shape == (1, 3)
     assert fit_projection(_cloud(2, 5), p).components.shape == (3, 384)
+
+
+def test_an_edit_keeps_the_basis_and_growth_refits_it() -> None:
+    from glyph_core.projection import plan_projection
+
+    v = _cloud(100, 0)
+    ids = list(range(100))
+    first, fp = plan_projection(ids, v, None, None)
+    assert first is not None and first.fitted_nodes == 100
+    edited = v.copy()
+    edited[7] = _cloud(1, 9)[0]  # one node changed: same basis, nothing else moves
+    kept, fp2 = plan_projection(ids, edited, first, fp)
+    assert kept is first and fp2 != fp
+    assert np.allclose(kept.apply(v[:7]), first.apply(v[:7]))
+    grown, _ = plan_projection(list(range(140)), np.vstack([v, _cloud(40, 3)]), first, fp)
+    assert grown is not None and grown.version == 2 and grown.fitted_nodes == 140

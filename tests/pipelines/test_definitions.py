@@ -41,7 +41,7 @@ def test_checks_jobs_schedules_sensors_are_registered() -> None:
     assert defs.resolve_job_def("tenant_ingest").executor_def.name == "in_process"
     assert {s.name for s in defs.schedules or []} == {"ingest_every_tenant", "index_nightly", "glyphs_daily",
                                                        "retention_daily"}
-    assert {s.name for s in defs.sensors or []} == {"tenant_discovery", "new_objects", "outbox_pending", "dead_runs"}
+    assert {s.name for s in defs.sensors or []} == {"tenant_discovery", "object_events", "object_sweep", "outbox_pending", "dead_runs"}
 
 
 def test_partition_keys_grow_with_tenants_or_days_never_their_product() -> None:

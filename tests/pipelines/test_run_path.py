@@ -85,7 +85,7 @@ def _records(instance: dg.DagsterInstance, run_ids: list[str]) -> list[Any]:
 def test_sensor_schedule_and_backfill_runs_of_one_tenant_never_overlap(ui_server: UiServer, make_ui_tenant: Any,
                                                                        pg_instance: dg.DagsterInstance) -> None:
     tenant = make_ui_tenant("queue", _docs(6, 1))
-    sensor_run = _launch(ui_server, tenant.slug, {"dagster/sensor_name": "new_objects"})
+    sensor_run = _launch(ui_server, tenant.slug, {"dagster/sensor_name": "object_events"})
     schedule_run = _launch(ui_server, tenant.slug, {"dagster/schedule_name": "ingest_every_tenant"})
     backfill = ui_server.graphql(LAUNCH_BACKFILL, {"p": {
         "partitionsByAssets": [{"assetKey": {"path": ["source_documents"]},
@@ -114,7 +114,7 @@ def test_a_terminal_failure_is_not_retried(ui_server: UiServer, pg_instance: dg.
     slug = f"nobody-{os.getpid()}"
     pg_instance.add_dynamic_partitions(TENANTS, [slug])  # a partition whose tenant does not exist: terminal
     try:
-        run_id = _launch(ui_server, slug, {"dagster/sensor_name": "new_objects"})
+        run_id = _launch(ui_server, slug, {"dagster/sensor_name": "object_events"})
         _wait(pg_instance, run_id, {dg.DagsterRunStatus.FAILURE}, 120)
         time.sleep(20)  # the daemon's auto re-execution loop would have acted by now
         retries = pg_instance.get_runs(dg.RunsFilter(tags={"dagster/parent_run_id": run_id}))
@@ -139,7 +139,7 @@ def _worker_pids(instance: dg.DagsterInstance, run_id: str) -> list[int]:
 def test_a_killed_run_worker_is_failed_at_once_and_retried(ui_server: UiServer, make_ui_tenant: Any,
                                                           pg_instance: dg.DagsterInstance, env: dict[str, str]) -> None:
     tenant = make_ui_tenant("workerkill", _docs(40, 2))
-    run_id = _launch(ui_server, tenant.slug, {"dagster/sensor_name": "new_objects"})
+    run_id = _launch(ui_server, tenant.slug, {"dagster/sensor_name": "object_events"})
     _step_started(pg_instance, run_id, "embeddings")
     pids = _worker_pids(pg_instance, run_id)
     assert pids, "no run worker process found for the run"
@@ -187,7 +187,7 @@ def test_a_killed_glyph_run_is_reaped_and_the_queued_run_of_its_tenant_starts(
     proc.kill()
     proc.wait(timeout=30)
     killed = time.monotonic()
-    queued = _launch(ui_server, tenant.slug, {"dagster/sensor_name": "new_objects"})
+    queued = _launch(ui_server, tenant.slug, {"dagster/sensor_name": "object_events"})
     time.sleep(5)
     assert pg_instance.get_run_by_id(queued).status == dg.DagsterRunStatus.QUEUED, \
         "the tenant's next run must wait while the killed run still counts as started"
@@ -240,11 +240,11 @@ def test_a_killed_daemon_wedges_nothing(ui_server: UiServer, make_ui_tenant: Any
     record_path = state_dir() / "ui" / f"{ui_server.port}.json"
     record = json.loads(record_path.read_text())
     tenant = make_ui_tenant("daemonkill", _docs(20, 5))
-    running = _launch(ui_server, tenant.slug, {"dagster/sensor_name": "new_objects"})
+    running = _launch(ui_server, tenant.slug, {"dagster/sensor_name": "object_events"})
     _step_started(pg_instance, running, "chunks")
     os.kill(record["daemon_pid"], signal.SIGKILL)  # the daemon process only, as when it crashes
     other = make_ui_tenant("daemonkill2", _docs(2, 6))
-    queued = _launch(ui_server, other.slug, {"dagster/sensor_name": "new_objects"})
+    queued = _launch(ui_server, other.slug, {"dagster/sensor_name": "object_events"})
     time.sleep(10)
     assert pg_instance.get_run_by_id(queued).status == dg.DagsterRunStatus.QUEUED  # nobody dequeues without a daemon
     daemon = subprocess.Popen(commands(ui_server.port)[1], env=ui_environment(), stdout=subprocess.DEVNULL,

@@ -246,6 +246,7 @@ def test_outbox_events_follow_material_changes(seeded_pair: dict[str, Any], db: 
         conn.execute("UPDATE nodes_v2 SET name = name, embedding_384 = embedding_384 WHERE id = %s", (node,))
         conn.execute("INSERT INTO nodes_v2 (id, tenant_id, kind, name) VALUES (%s, %s, 'entity', 'o1') "
                      "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name", (node, a))  # same values: no event
+        conn.execute("UPDATE nodes_v2 SET pos_x = 1.5, pos_y = -2 WHERE id = %s", (node,))  # glyph events carry it
         conn.commit()
     with kit.in_tenant(db["app"], a) as conn:
         conn.execute("UPDATE nodes_v2 SET name = 'o2' WHERE id = %s", (node,))
