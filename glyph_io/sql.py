@@ -45,8 +45,9 @@ def schema_files() -> list[Traversable]:
 def migrate(dsn: str) -> list[str]:
     """Apply every schema file not yet recorded (or whose text changed), each in its own transaction.
 
-    Files are idempotent, so a changed file is simply applied again; the checksum is recorded for the audit trail.
-    Returns the names applied in this call.
+    Files are idempotent, so a changed file is simply applied again, and so is every file after it: a later file
+    may amend what an earlier one creates (16 sets plan_cache_mode on the functions that 05 re-creates).
+    The checksum is recorded for the audit trail. Returns the names applied in this call.
     """
     applied: list[str] = []
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -55,7 +56,7 @@ def migrate(dsn: str) -> list[str]:
         for path in schema_files():
             text = path.read_text(encoding="utf-8")
             checksum = hashlib.sha256(text.encode()).hexdigest()
-            if done.get(path.name) == checksum:
+            if done.get(path.name) == checksum and not applied:
                 continue
             with conn.transaction():
                 # One advisory lock so two migrators (CI + a dev shell) never interleave files.

@@ -120,11 +120,15 @@ def _last_load(directory: Path, database: str) -> tuple[dict[str, Any], dict[str
 @click.option("--database", default=None,
               help="Database for the synthetic graph (default: <main database>_bench, created on demand).")
 @click.option("--drop", "do_drop", is_flag=True, help="Remove every bench- tenant (and the bench database), then exit.")
+@click.option("--freshness", is_flag=True, help="Time upload -> change event on Kafka through the daemon and the "
+                                                "object_events sensor (single documents, then a burst), then exit.")
+@click.option("--singles", type=int, default=5, show_default=True, help="With --freshness: documents one at a time.")
+@click.option("--burst", type=int, default=10, show_default=True, help="With --freshness: documents uploaded at once.")
 def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_node: int | None, days: int | None,
           glyph_fraction: float | None, iterations: int, warmup: int, recall_probes: int, skip_load: bool,
           skip_pipeline: bool, corpus: Path | None, peer_specs: tuple[str, ...], peers_dir: Path | None,
           formats: str | None, scale_to: int | None, no_edit: bool, keep_pipeline_tenants: bool,
-          database: str | None, do_drop: bool) -> None:
+          database: str | None, do_drop: bool, freshness: bool, singles: int, burst: int) -> None:
     """Benchmark: synthetic multi-tenant graph (binary COPY), the spec's latency table, pipeline throughput."""
     from dataclasses import replace
 
@@ -134,6 +138,9 @@ def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_nod
     from glyph_tools.services import load_local_env
 
     load_local_env()
+    if freshness:
+        _freshness(singles, burst)
+        return
     if corpus is not None:
         _profile(corpus, peer_specs, peers_dir, formats, scale_to, not no_edit, keep_pipeline_tenants)
         return
@@ -153,6 +160,21 @@ def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_nod
     click.echo("")
     click.echo(report.markdown(result))
     click.echo(f"written: {jpath}\n         {mpath}")
+
+
+def _freshness(singles: int, burst: int) -> None:
+    import json
+
+    from glyph_tools.bench import freshness, report
+
+    result = freshness.run(singles=singles, burst=burst, log=click.echo)
+    text = freshness.render(result)
+    report.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    (report.RESULTS_DIR / f"freshness-{stamp}.json").write_text(json.dumps(result, indent=1))
+    (report.RESULTS_DIR / f"freshness-{stamp}.md").write_text(text + "\n")
+    click.echo("")
+    click.echo(text)
 
 
 def _profile(corpus: Path, peer_specs: tuple[str, ...], peers_dir: Path | None, formats: str | None,
