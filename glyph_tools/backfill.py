@@ -35,6 +35,8 @@ mutation($params: LaunchBackfillParams!) {
   }
 }"""
 DAEMON_FRESH_S = 60.0
+DAEMON_BEAT_S = 30.0  # dagster-daemon's heartbeat interval
+DAEMON_CONFIRMED_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -75,21 +77,36 @@ def launch(instance: dg.DagsterInstance, workspace: Path, params: dict[str, Any]
     return str(data["backfillId"])
 
 
-def daemon_alive(instance: dg.DagsterInstance) -> bool:
-    """Whether a daemon's backfill loop has reported in the last minute."""
-    beats = instance.get_daemon_heartbeats()
-    beat = beats.get("BACKFILL")
-    return beat is not None and time.time() - beat.timestamp < DAEMON_FRESH_S
+def daemon_alive(instance: dg.DagsterInstance, kind: str = "BACKFILL") -> bool:
+    """Whether a daemon's `kind` loop (BACKFILL, SENSOR, ...) is alive. A daemon beats every 30 s; a recent beat may
+    be the last one of a daemon that just died, so a beat older than a few seconds is only believed once a newer
+    one arrives."""
+    def beat() -> float | None:
+        found = instance.get_daemon_heartbeats().get(kind)
+        return None if found is None else float(found.timestamp)
+
+    last = beat()
+    if last is None or time.time() - last > DAEMON_FRESH_S:
+        return False
+    if time.time() - last < DAEMON_CONFIRMED_S:
+        return True
+    deadline = time.monotonic() + DAEMON_BEAT_S + 5
+    while time.monotonic() < deadline:
+        newer = beat()
+        if newer is not None and newer > last:
+            return True
+        time.sleep(1)
+    return False
 
 
 @contextmanager
-def daemon(instance: dg.DagsterInstance, workspace: Path, log: Log) -> Iterator[None]:
+def daemon(instance: dg.DagsterInstance, workspace: Path, log: Log, kind: str = "BACKFILL") -> Iterator[None]:
     """Make sure a daemon serves the instance for the duration of the block (start one if none runs)."""
-    if daemon_alive(instance):
+    if daemon_alive(instance, kind):
         yield
         return
     binary = Path(sys.executable).parent / "dagster-daemon"
-    log("no Dagster daemon serves this instance: starting one for this backfill")
+    log("no Dagster daemon serves this instance: starting one for this command")
     process = subprocess.Popen([str(binary), "run", "-w", str(workspace)], env=dict(os.environ),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:

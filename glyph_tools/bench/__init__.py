@@ -1,7 +1,8 @@
-"""`glyph bench`: synthetic multi-tenant graph, the spec's latency table, pipeline throughput.
+"""`glyph bench`: synthetic multi-tenant graph, the spec's latency table, pipeline profile, freshness.
 
 Modules: `synthetic` (generation + binary COPY), `queries` (the measured read paths as glyph_app under RLS),
-`pipeline` (documents/s and chunks/s through `glyph_tools.runner`), `report` (table, JSON, Markdown), `cli`.
+`profile` (`glyph run` per stage on a corpus folder, with `peers` side by side), `freshness` (upload -> change event
+through the daemon), `report` (table, JSON, Markdown), `cli`.
 
 The synthetic graph lives in a dedicated database (default `<main database>_bench`, same cluster, same roles,
 same migrations) so a million rows never slow down anyone's tests in the main database; its tenants' slugs start
