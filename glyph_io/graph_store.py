@@ -32,13 +32,15 @@ class GraphStore(dg.ConfigurableResource["GraphStore"]):
     owner_dsn: str
     pool_size: int = 4
     actor: str = "glyph-pipeline"
+    plan_cache_mode: str = "auto"  # the pipeline's sessions ("" = the database default, force_custom_plan: the app's)
 
     _db: Database | None = PrivateAttr(default=None)
 
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = Database(self.app_dsn, self.owner_dsn, pool_size=self.pool_size, actor=self.actor)
+            self._db = Database(self.app_dsn, self.owner_dsn, pool_size=self.pool_size, actor=self.actor,
+                                plan_cache_mode=self.plan_cache_mode)
         return self._db
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

@@ -4,7 +4,8 @@
 -- connections; with the default `auto` PostgreSQL freezes one generic plan after five executions, and which plan it
 -- freezes depends on the tenant that ran the sixth (measured at 1M rows / 10,006 tenants: when it froze HNSW for
 -- everyone, a 16-row tenant's top-10 took 420 ms at recall 0.05; when it froze the tenant index, the 50 % tenant
--- took 470 ms). Planning each execution costs 0.03-0.2 ms.
+-- took 470 ms). Planning each execution costs 0.03-0.2 ms. The pipeline's own sessions set `auto` at connect
+-- (glyph_io/database.py): its bulk writes run foreign-key checks per row, whose saved plans must not be re-planned.
 -- tenant_id statistics target 10000: the most-common-values list then holds every tenant with more than a handful of
 -- rows up to 10,000 tenants, so each tenant's row estimate (and with it exact scan vs HNSW) is its own, not the
 -- average of the tail. ANALYZE of 1M rows samples them all (5.4 s). Idempotent.

@@ -88,7 +88,8 @@ class TenantTargets:
 
 
 def _store(db: BenchDB) -> GraphStore:
-    return GraphStore(app_dsn=db.app, owner_dsn=db.owner, actor="glyph-bench", pool_size=2)
+    # plan_cache_mode "": the database default, as the app's own sessions have it (not the pipeline's "auto")
+    return GraphStore(app_dsn=db.app, owner_dsn=db.owner, actor="glyph-bench", pool_size=2, plan_cache_mode="")
 
 
 def _targets(store: GraphStore, log: Log, want: int = 2000) -> list[TenantTargets]:
