@@ -95,12 +95,14 @@ class EventBus(dg.ConfigurableResource["EventBus"]):
         self._topics_ready = True
         return created
 
-    def read(self, topic: str, offsets: dict[int, int], max_records: int = 5_000,
-             wait_ms: int = 300) -> tuple[list[tuple[bytes | None, bytes | None]], dict[int, int]]:
-        """Up to `max_records` (key, value) records of `topic` from `offsets` ({partition: next offset}), and the
-        offsets after them. No consumer group: the caller keeps the offsets (a Dagster sensor cursor), so nothing is
-        committed before the caller has acted on what it read. A stored offset the broker no longer has (a broker that
-        lost its log) is read from the start (auto_offset_reset). An absent topic reads as empty."""
+    def read(self, topic: str, cursor: dict[int, tuple[int, int]], max_records: int = 5_000,
+             wait_ms: int = 300) -> tuple[list[tuple[bytes | None, bytes | None]], dict[int, tuple[int, int]]]:
+        """Up to `max_records` (key, value) records of `topic` after `cursor` ({partition: (next offset, timestamp of
+        the record before it)}), and the cursor after them. No consumer group: the caller keeps the cursor (a Dagster
+        sensor's), so nothing is committed before the caller has acted on what it read. The timestamp tells a log
+        that was replaced (a broker that lost its data, a re-created topic) from the one the cursor was taken on:
+        the record before the offset is not the remembered one, so that partition is read from its start again.
+        An absent topic reads as empty."""
         from kafka import KafkaConsumer, TopicPartition
 
         try:
@@ -113,23 +115,39 @@ class EventBus(dg.ConfigurableResource["EventBus"]):
         try:
             partitions = sorted(consumer.partitions_for_topic(topic) or ())
             if not partitions:
-                return [], dict(offsets)
+                return [], dict(cursor)
             assigned = [TopicPartition(topic, p) for p in partitions]
+            start = {tp: self._resume_at(consumer, tp, *cursor.get(tp.partition, (0, 0))) for tp in assigned}
             consumer.assign(assigned)
-            for tp in assigned:  # an offset past the log's end (the broker lost it) resets to the start
-                consumer.seek(tp, offsets.get(tp.partition, 0))
+            for tp in assigned:
+                consumer.seek(tp, start[tp])
             records: list[tuple[bytes | None, bytes | None]] = []
+            after = {tp.partition: cursor.get(tp.partition, (0, 0)) if start[tp] else (0, 0) for tp in assigned}
             while len(records) < max_records:  # until caught up: end offsets are not trusted (Tansu's lag behind)
                 batch = consumer.poll(timeout_ms=wait_ms, max_records=max_records - len(records))
                 if not batch:
                     break
-                records += [(m.key, m.value) for messages in batch.values() for m in messages]
-            position = {tp.partition: consumer.position(tp) for tp in assigned}
-            return records, position
+                for tp, messages in batch.items():
+                    records += [(m.key, m.value) for m in messages]
+                    after[tp.partition] = (messages[-1].offset + 1, int(messages[-1].timestamp))
+            return records, after
         except Exception as exc:  # noqa: BLE001
             raise TransientError(f"could not read {topic} from {self.bootstrap_servers}: {exc}") from exc
         finally:
             consumer.close()
+
+    @staticmethod
+    def _resume_at(consumer: Any, tp: Any, offset: int, timestamp: int) -> int:
+        """`offset` when the record before it is still the one read last time (same timestamp), else 0."""
+        if offset <= 0:
+            return 0
+        consumer.assign([tp])
+        consumer.seek(tp, offset - 1)
+        for _ in range(3):
+            for messages in consumer.poll(timeout_ms=1000, max_records=1).values():
+                last = messages[0]
+                return offset if last.offset == offset - 1 and int(last.timestamp) == timestamp else 0
+        return 0  # nothing there any more: the log is shorter than the cursor
 
 
 def is_permanent(exc: BaseException) -> bool:

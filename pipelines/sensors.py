@@ -64,20 +64,22 @@ def object_events_sensor(topic: str) -> dg.SensorDefinition:
         """Reads the notification topic from the offsets in the cursor (durable: the cursor moves only with the
         run requests it produced). A notification for a tenant without a partition waits for tenant_discovery
         (the sweep catches it later); records about other buckets are skipped."""
-        offsets = {int(p): o for p, o in json.loads(context.cursor or "{}").items()}
-        records, after = event_bus.read(topic, offsets)
-        cursor = json.dumps({str(p): o for p, o in sorted(after.items())})
+        cursor = {int(p): (int(at[0]), int(at[1])) for p, at in json.loads(context.cursor or "{}").items()
+                  if isinstance(at, list)}
+        records, after = event_bus.read(topic, cursor)
+        moved = json.dumps({str(p): list(at) for p, at in sorted(after.items())})
         if not records:
-            return dg.SkipReason(f"no object notifications on {topic}")
+            return dg.SensorResult(skip_reason=dg.SkipReason(f"no object notifications on {topic}"), cursor=moved)
         known = set(context.instance.get_dynamic_partitions(TENANTS))
         changed = changed_tenants(records, object_store.bucket)
-        requests = _ingest_requests(context.instance, changed & known, str(sum(after.values())), "object_events")
+        requests = _ingest_requests(context.instance, changed & known, ".".join(f"{p}:{at[0]}" for p, at in
+                                                                              sorted(after.items())), "object_events")
         if not requests:
             return dg.SensorResult(skip_reason=dg.SkipReason(
                 f"{len(records)} notifications: {len(changed & known)} tenants, each with a run already queued"
                 if changed & known else f"{len(records)} notifications, none for a known tenant's objects"),
-                cursor=cursor)
-        return dg.SensorResult(run_requests=requests, cursor=cursor)
+                cursor=moved)
+        return dg.SensorResult(run_requests=requests, cursor=moved)
 
     return object_events
 
