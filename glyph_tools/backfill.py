@@ -62,18 +62,32 @@ def backfill_params(slugs: Sequence[str], days: Sequence[str], skip_ingest: bool
             "runConfigData": {"execution": {"config": {"in_process": {}}}}}
 
 
-def launch(instance: dg.DagsterInstance, workspace: Path, params: dict[str, Any]) -> str:
-    """Launch the backfill through the GraphQL API in this process; returns its id."""
+@contextmanager
+def graphql(instance: dg.DagsterInstance, workspace: Path) -> Iterator[Callable[[str, dict[str, Any]], dict[str, Any]]]:
+    """Dagster's GraphQL API in this process, over one loaded workspace: yields `query(text, variables) -> data`
+    (errors raise). The webserver's partition loading context is set as it sets it per request."""
     from dagster._core.workspace.context import WorkspaceProcessContext
     from dagster._core.workspace.load_target import WorkspaceFileTarget
     from dagster_graphql.cli import execute_query
 
     with WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[str(workspace)])) as context, \
-            dg.partition_loading_context(dynamic_partitions_store=instance):  # the webserver sets this per request
-        result = execute_query(context, LAUNCH, {"params": params})
-    data = (result.get("data") or {}).get("launchPartitionBackfill") or {}
+            dg.partition_loading_context(dynamic_partitions_store=instance):
+        def query(text: str, variables: dict[str, Any]) -> dict[str, Any]:
+            result = execute_query(context, text, variables)
+            if result.get("errors"):
+                raise RuntimeError(f"Dagster GraphQL: {result['errors']}")
+            data: dict[str, Any] = result.get("data") or {}
+            return data
+
+        yield query
+
+
+def launch(instance: dg.DagsterInstance, workspace: Path, params: dict[str, Any]) -> str:
+    """Launch the backfill through the GraphQL API in this process; returns its id."""
+    with graphql(instance, workspace) as query:
+        data = query(LAUNCH, {"params": params}).get("launchPartitionBackfill") or {}
     if data.get("__typename") != "LaunchBackfillSuccess":
-        raise RuntimeError(f"the backfill was refused: {data.get('message') or result.get('errors')}")
+        raise RuntimeError(f"the backfill was refused: {data.get('message')}")
     return str(data["backfillId"])
 
 

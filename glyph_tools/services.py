@@ -339,7 +339,9 @@ def _start_s3(cfg: LocalConfig) -> None:
 
 
 def events_topic() -> str:
-    return os.environ.get("GLYPH_S3_EVENTS_TOPIC", "glyph.s3-events")
+    from glyph_io.settings import settings
+
+    return settings().s3_events_topic
 
 
 def _ensure_events_topic(cfg: LocalConfig, partitions: int = 3) -> bool:

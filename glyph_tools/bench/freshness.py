@@ -10,7 +10,6 @@ when none runs), and the sensor is switched on through Dagster's GraphQL API, th
 
 from __future__ import annotations
 
-import statistics
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -40,21 +39,6 @@ SENSOR_TICK_WAIT_S = 120.0  # the daemon's first sensor evaluation after it star
 DOCUMENT_WAIT_S = 300.0
 
 
-def _graphql(instance: Any, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    from dagster._core.workspace.context import WorkspaceProcessContext
-    from dagster._core.workspace.load_target import WorkspaceFileTarget
-    from dagster_graphql.cli import execute_query
-
-    from glyph_tools.instance import workspace_file
-
-    with WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[str(workspace_file())])) as context:
-        result: dict[str, Any] = execute_query(context, query, variables)
-    if result.get("errors"):
-        raise RuntimeError(f"Dagster GraphQL: {result['errors']}")
-    data: dict[str, Any] = result["data"]
-    return data
-
-
 def _selector(name: str) -> dict[str, str]:
     return {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "sensorName": name}
 
@@ -62,21 +46,27 @@ def _selector(name: str) -> dict[str, str]:
 @contextmanager
 def sensors_on(instance: Any, log: Log) -> Iterator[None]:
     """Switch the ingest sensors on for the block; those that were off are reset to their default afterwards."""
+    from glyph_tools.backfill import graphql
+    from glyph_tools.instance import workspace_file
+
     switched = []
-    for name in SENSORS:
-        state = _graphql(instance, SENSOR_STATE, {"selector": _selector(name)})["sensorOrError"]
-        if state.get("sensorState", {}).get("status") != "RUNNING":
-            started = _graphql(instance, START_SENSOR, {"selector": _selector(name)})["startSensor"]
-            if started["__typename"] != "Sensor":
-                raise RuntimeError(f"could not start sensor {name}: {started.get('message')}")
-            switched.append(name)
+    with graphql(instance, workspace_file()) as query:
+        for name in SENSORS:
+            state = query(SENSOR_STATE, {"selector": _selector(name)})["sensorOrError"]
+            if state.get("sensorState", {}).get("status") != "RUNNING":
+                started = query(START_SENSOR, {"selector": _selector(name)})["startSensor"]
+                if started["__typename"] != "Sensor":
+                    raise RuntimeError(f"could not start sensor {name}: {started.get('message')}")
+                switched.append(name)
     log(f"sensors on: {', '.join(SENSORS)}" + (f" (switched on for the bench: {', '.join(switched)})"
                                                if switched else ""))
     try:
         yield
     finally:
-        for name in switched:
-            _graphql(instance, RESET_SENSOR, {"selector": _selector(name)})
+        if switched:
+            with graphql(instance, workspace_file()) as query:
+                for name in switched:
+                    query(RESET_SENSOR, {"selector": _selector(name)})
 
 
 def _wait_for_sensor_daemon(instance: Any, since: float) -> None:
@@ -119,10 +109,10 @@ def _document(i: int, label: str) -> bytes:
 
 
 def summary(seconds: list[float]) -> dict[str, float]:
-    ordered = sorted(seconds)
-    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered) + 0.5) - 1))]
-    return {"n": len(ordered), "p50": round(statistics.median(ordered), 2), "p95": round(p95, 2),
-            "max": round(ordered[-1], 2)}
+    from glyph_tools.bench.queries import percentile
+
+    return {"n": len(seconds), "p50": round(percentile(seconds, 50), 2), "p95": round(percentile(seconds, 95), 2),
+            "max": round(max(seconds), 2)}
 
 
 def run(*, singles: int, burst: int, log: Log) -> dict[str, Any]:
@@ -130,7 +120,7 @@ def run(*, singles: int, burst: int, log: Log) -> dict[str, Any]:
 
     from glyph_io.settings import settings
     from glyph_tools.backfill import daemon
-    from glyph_tools.bench.profile import _cleanup
+    from glyph_tools.bench.profile import remove_bench_tenant
     from glyph_tools.instance import dagster_home, workspace_file
     from pipelines.resources import resources
 
@@ -168,7 +158,7 @@ def run(*, singles: int, burst: int, log: Log) -> dict[str, Any]:
                 burst_s = list(_wait(store, tenant.id, uploaded, log).values())
                 result["burst"] = summary(burst_s) | {"seconds": burst_s}
         finally:
-            _cleanup(store, objects, slug, [k.split("/", 1)[1] for k in keys], log)
+            remove_bench_tenant(store, objects, slug, [k.split("/", 1)[1] for k in keys], log)
     return result
 
 

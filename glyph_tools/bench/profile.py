@@ -240,11 +240,12 @@ def run(corpus: Path, *, peers: dict[str, str], peers_dir: Path | None, formats:
                                        .__dict__ for name, python in peers.items()]
         finally:
             if not keep:
-                _cleanup(store, objects, slug, [n for n, _ in docs], log)
+                remove_bench_tenant(store, objects, slug, [n for n, _ in docs], log)
     return result
 
 
-def _cleanup(store: Any, objects: Any, slug: str, names: list[str], log: Log) -> None:
+def remove_bench_tenant(store: Any, objects: Any, slug: str, names: list[str], log: Log) -> None:
+    """The bench tenant's objects, rows (as the superuser: every tenant table) and Dagster partition."""
     import dagster as dg
 
     from glyph_io.settings import settings
