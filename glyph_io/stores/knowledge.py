@@ -31,6 +31,7 @@ class KnowledgeStore:
     def mentions(self, tenant_id: str, extractor: str) -> pl.DataFrame:
         """One row per (document, chunk, key) over the live chunks (glyph_core.knowledge.MENTION_SCHEMA)."""
         with self._db.tenant(tenant_id) as conn:
+            execute(conn, "hash_joins_only")
             found = tuples(conn, "knowledge_mentions", {"tenant_id": tenant_id, "extractor": extractor})
         return mention_frame(found)
 
@@ -38,11 +39,14 @@ class KnowledgeStore:
         """Normalised mean mention vector of each key (keys without a vector are absent)."""
         if not keys:
             return {}
+        wanted = set(keys)
         with self._db.tenant(tenant_id) as conn:
-            found = tuples(conn, "knowledge_vectors", {"tenant_id": tenant_id, "extractor": extractor,
-                                                       "keys": list(keys)}, binary=True)
+            execute(conn, "hash_joins_only")
+            found = tuples(conn, "knowledge_vectors", {"tenant_id": tenant_id, "extractor": extractor}, binary=True)
         out = {}
         for key, vec in found:
+            if key not in wanted:
+                continue
             v = array(vec).astype(np.float32)
             norm = float(np.linalg.norm(v))
             if norm > 0:
