@@ -139,6 +139,9 @@ def _last_load(directory: Path, database: str) -> tuple[dict[str, Any], dict[str
 @click.option("--scale-to", type=int, default=None, help="With --corpus: cycle the documents to this many (copies "
                                                          "get their own first line), for re-run and edit costs.")
 @click.option("--no-edit", is_flag=True, help="With --corpus: skip the edit-one-document pass.")
+@click.option("--extraction-cost", "cost_pairs", type=int, default=0, metavar="PAIRS",
+              help="With --corpus: instead of the profile, time PAIRS alternating fresh-tenant runs with entity "
+                   "extraction off and on; per-stage medians and the share extraction adds.")
 @click.option("--keep-pipeline-tenants", is_flag=True, help="Keep the pipeline bench tenants (default: removed).")
 @click.option("--database", default=None,
               help="Database for the synthetic graph (default: <main database>_bench, created on demand).")
@@ -150,7 +153,7 @@ def _last_load(directory: Path, database: str) -> tuple[dict[str, Any], dict[str
 def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_node: int | None, days: int | None,
           glyph_fraction: float | None, iterations: int, warmup: int, recall_probes: int, skip_load: bool,
           skip_pipeline: bool, corpus: Path | None, peer_specs: tuple[str, ...], peers_dir: Path | None,
-          formats: str | None, scale_to: int | None, no_edit: bool, keep_pipeline_tenants: bool,
+          formats: str | None, scale_to: int | None, no_edit: bool, cost_pairs: int, keep_pipeline_tenants: bool,
           database: str | None, do_drop: bool, freshness: bool, singles: int, burst: int) -> None:
     """Benchmark: synthetic multi-tenant graph (binary COPY), the spec's latency table, pipeline throughput."""
     from dataclasses import replace
@@ -163,6 +166,9 @@ def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_nod
     load_local_env()
     if freshness:
         _freshness(singles, burst)
+        return
+    if corpus is not None and cost_pairs:
+        _extraction_cost(corpus, cost_pairs, formats)
         return
     if corpus is not None:
         _profile(corpus, peer_specs, peers_dir, formats, scale_to, not no_edit, keep_pipeline_tenants)
@@ -198,6 +204,23 @@ def _freshness(singles: int, burst: int) -> None:
     (report.RESULTS_DIR / f"freshness-{stamp}.md").write_text(text + "\n")
     click.echo("")
     click.echo(text)
+
+
+def _extraction_cost(corpus: Path, pairs: int, formats: str | None) -> None:
+    import json
+
+    from glyph_tools.bench import extraction_cost, report
+
+    chosen = {f.strip().lower() for f in (formats or "").split(",") if f.strip()} or None
+    result = extraction_cost.run(corpus, pairs, chosen, log=click.echo)
+    text = extraction_cost.render(result)
+    report.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    (report.RESULTS_DIR / f"extraction-cost-{stamp}.json").write_text(json.dumps(result, indent=1))
+    (report.RESULTS_DIR / f"extraction-cost-{stamp}.md").write_text(text)
+    click.echo("")
+    click.echo(text)
+    click.echo(f"written: {report.RESULTS_DIR / f'extraction-cost-{stamp}.md'}")
 
 
 def _profile(corpus: Path, peer_specs: tuple[str, ...], peers_dir: Path | None, formats: str | None,

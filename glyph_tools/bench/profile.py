@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 import subprocess
 import sys
 import tempfile
@@ -115,12 +116,14 @@ def difference(before: Snapshot, after: Snapshot) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------- glyph run
 
 
-def glyph_run(slug: str, work: Path, label: str, log: Log) -> dict[str, Any]:
-    """`glyph run --tenant slug` as its own process: wall time, and per stage its duration and counters."""
+def glyph_run(slug: str, work: Path, label: str, log: Log, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """`glyph run --tenant slug` as its own process (with `env` over ours): wall time, and per stage its duration
+    and counters."""
     timings = work / f"{label}.json"
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "glyph_tools.cli", "run", "--tenant", slug, "--timings-json",
-                           str(timings)], capture_output=True, text=True, timeout=7200, check=False)
+                           str(timings)], capture_output=True, text=True, timeout=7200, check=False,
+                          env=os.environ | (env or {}))
     wall = time.perf_counter() - started
     (work / f"{label}.log").write_text(done.stdout + done.stderr)
     if done.returncode != 0:

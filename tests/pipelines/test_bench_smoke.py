@@ -60,3 +60,32 @@ def _database_exists(env: dict[str, str], name: str) -> bool:
 
     with psycopg.connect(env["GLYPH_SUPERUSER_DATABASE_URL"], autocommit=True) as conn:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+@pytest.mark.timeout(240)
+def test_extraction_cost_compares_fresh_tenants_with_extraction_off_and_on(env: dict[str, str],
+                                                                          tmp_path: Path) -> None:
+    """`glyph bench --corpus DIR --extraction-cost 1`: one pair of real runs; the "off" run really skips the entity
+    stage and the "on" run really builds it (the comparison measures what it says), and nothing is left behind."""
+    from glyph_tools.bench import extraction_cost
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ada.md").write_text("# Ada Lovelace\n\nAda Lovelace worked with Charles Babbage on the Analytical "
+                                   "Engine in London.\n")
+    (corpus / "engine.txt").write_text("The Analytical Engine was designed by Charles Babbage.\n")
+    result = extraction_cost.run(corpus, 1, None, log=lambda _: None)
+    off, on = result["runs"]["off"][0], result["runs"]["on"][0]
+    assert off["stages"]["entity_graph"] < on["stages"]["entity_graph"]
+    assert result["pairs"] == 1 and result["documents"] == 2
+    assert result["added_stages_pct"] == round(100 * (on["stages_s"] / off["stages_s"] - 1), 1)
+    text = extraction_cost.render(result)
+    assert "| entity_graph |" in text and "**all stages**" in text
+    import psycopg
+
+    from glyph_tools.bench import with_database
+
+    with psycopg.connect(with_database(env["GLYPH_SUPERUSER_DATABASE_URL"],
+                                       database_of(env["GLYPH_DATABASE_URL"]))) as conn:
+        left = conn.execute("SELECT count(*) FROM tenants WHERE slug LIKE 'bench-cost-%'").fetchone()
+    assert left == (0,)
