@@ -59,11 +59,22 @@ class Scale:
         return {"tiny": cls(tenants=2, nodes=4_000, days=3), "default": cls()}[name]
 
 
+ZIPF_FROM = 100  # tenants: from this many on, the tenants after the fixed ones get Zipf-like sizes
+ZIPF_S = 0.7
+
+
 def tenant_shares(n: int) -> list[float]:
     """Skewed tenant sizes: 50 %, 10 %, 1 %, 0.01 % of the rows, the rest split evenly (so every size class
-    exists; with 20 tenants the even ones hold 2.4 % each, the band where neither exact search nor HNSW is cheap)."""
+    exists; with 20 tenants the even ones hold 2.4 % each, the band where neither exact search nor HNSW is cheap).
+    With ZIPF_FROM tenants or more (the 10,000-tenant variant) a 2.4 % tenant is fixed too and the rest share what
+    is left Zipf-like (rank^-0.7): a few thousand rows at the head, a long tail of tenants with a few dozen."""
     if n <= 1:
         return [1.0]
+    if n >= ZIPF_FROM:
+        fixed = [0.5, 0.1, 0.024, 0.01, 0.0001]
+        weights = [(rank + 1) ** -ZIPF_S for rank in range(n - len(fixed))]
+        left = 1.0 - sum(fixed)
+        return fixed + [left * w / sum(weights) for w in weights]
     fixed = [0.5, 0.1, 0.01, 0.0001][: n - 1]
     rest = (1.0 - sum(fixed)) / (n - len(fixed))
     return fixed + [rest] * (n - len(fixed))
