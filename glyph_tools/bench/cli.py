@@ -55,7 +55,9 @@ def run_bench(db: BenchDB, scale: Any, *, iterations: int, warmup: int, recall_p
         result["scale"] = stats.scale
         result["vectors"] = stats.vectors
     else:
-        result["vectors"] = synthetic.VectorModel().description + " (assumed: --skip-load reuses the loaded data)"
+        result["vectors"] = (synthetic.VectorModel().description
+                             + (", each tenant over its own topics" if scale.tenant_topics else "")
+                             + " (assumed: --skip-load reuses the loaded data)")
         previous = _last_load(out_dir or report.RESULTS_DIR, db.database)
         if previous:
             result["load"], result["scale"], result["load_source"] = previous
@@ -66,7 +68,8 @@ def run_bench(db: BenchDB, scale: Any, *, iterations: int, warmup: int, recall_p
         store.close()
     prewarm(db, log)
     log(f"measuring ({iterations} iterations after {warmup} warm-up per operation, as glyph_app under RLS) ...")
-    result["queries"] = queries.run(db, iterations=iterations, warmup=warmup, recall_probes=recall_probes, log=log)
+    result["queries"] = queries.run(db, iterations=iterations, warmup=warmup, recall_probes=recall_probes,
+                                    tenant_topics=scale.tenant_topics, log=log)
     if not skip_pipeline:
         log("profiling glyph run on the sample corpus ...")
         result["profile"] = profile.run(corpus or report.PROJECT_ROOT / "samples" / "corpus", peers={},
@@ -121,6 +124,10 @@ def _last_load(directory: Path, database: str) -> tuple[dict[str, Any], dict[str
 @click.option("--nodes", type=int, default=None, help="Total nodes over all tenants.")
 @click.option("--edges-per-node", type=int, default=None, help="Out-edges per node.")
 @click.option("--days", type=int, default=None, help="Days of glyphs (one window per day, ending today).")
+@click.option("--tenant-topics", is_flag=True,
+              help="Each tenant's vectors (and its query vectors) from its own few topics, as real tenants' documents "
+                   "are; the default spreads every tenant over every topic (the worst case for a filtered HNSW scan). "
+                   "Pass it to the load and to every --skip-load run of that database.")
 @click.option("--glyph-fraction", type=float, default=None, help="Share of a tenant's nodes with a glyph per day.")
 @click.option("--iterations", type=int, default=1000, show_default=True, help="Measured calls per operation.")
 @click.option("--warmup", type=int, default=200, show_default=True, help="Unmeasured warm-up calls per operation.")
@@ -151,7 +158,7 @@ def _last_load(directory: Path, database: str) -> tuple[dict[str, Any], dict[str
 @click.option("--singles", type=int, default=5, show_default=True, help="With --freshness: documents one at a time.")
 @click.option("--burst", type=int, default=10, show_default=True, help="With --freshness: documents uploaded at once.")
 def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_node: int | None, days: int | None,
-          glyph_fraction: float | None, iterations: int, warmup: int, recall_probes: int, skip_load: bool,
+          tenant_topics: bool, glyph_fraction: float | None, iterations: int, warmup: int, recall_probes: int, skip_load: bool,
           skip_pipeline: bool, corpus: Path | None, peer_specs: tuple[str, ...], peers_dir: Path | None,
           formats: str | None, scale_to: int | None, no_edit: bool, cost_pairs: int, keep_pipeline_tenants: bool,
           database: str | None, do_drop: bool, freshness: bool, singles: int, burst: int) -> None:
@@ -178,11 +185,12 @@ def bench(scale_name: str, tenants: int | None, nodes: int | None, edges_per_nod
         drop(db)
         return
     scale = Scale.named(scale_name)
-    counts = {k: v for k, v in {"tenants": tenants, "nodes": nodes, "edges_per_node": edges_per_node,
+    counts: dict[str, Any] = {k: v for k, v in {"tenants": tenants, "nodes": nodes, "edges_per_node": edges_per_node,
                                 "days": days}.items() if v is not None}
     scale = replace(scale, **counts)
     if glyph_fraction is not None:
         scale = replace(scale, glyph_fraction=glyph_fraction)
+    scale = replace(scale, tenant_topics=tenant_topics)
     result, jpath, mpath = run_bench(db, scale, iterations=iterations, warmup=warmup, recall_probes=recall_probes,
                                      skip_load=skip_load, skip_pipeline=skip_pipeline, corpus=corpus,
                                      keep_pipeline_tenants=keep_pipeline_tenants)

@@ -100,8 +100,8 @@ def _targets(store: GraphStore, log: Log, want: int = 2000) -> list[TenantTarget
             n = first(conn.execute(load_sql("bench_count_nodes"), {"tenant_id": t.id}))
             if n == 0:
                 continue
-            pct = min(100.0, 300.0 * want / n)
-            rows = conn.execute(load_sql("bench_sample_nodes"),
+            pct = 300.0 * want / n
+            rows = conn.execute(load_sql("bench_sample_nodes" if pct < 100 else "bench_tenant_nodes"),
                                 {"tenant_id": t.id, "percent": pct, "limit": want}).fetchall()
             lo, hi = conn.execute(load_sql("bench_glyph_span"), {"tenant_id": t.id}).fetchall()[0]
         days: list[datetime] = []
@@ -208,22 +208,30 @@ def _recall(store: GraphStore, t: TenantTargets, queries: list[str], ef: int | N
 
 
 def run(db: BenchDB, iterations: int = 500, warmup: int = 100, recall_probes: int = 50, seed: int = 7,
-        ef_sweep: tuple[int, ...] = (40, 100, 200), log: Log = print) -> dict[str, Any]:
+        ef_sweep: tuple[int, ...] = (40, 100, 200), tenant_topics: bool = False, log: Log = print) -> dict[str, Any]:
+    """`tenant_topics`: the graph was loaded with each tenant over its own topics; query vectors then come from the
+    querying tenant's topics too (VectorModel.tenant_centres)."""
     store = _store(db)
     try:
-        return _run(store, iterations, warmup, recall_probes, seed, ef_sweep, log)
+        return _run(store, iterations, warmup, recall_probes, seed, ef_sweep, tenant_topics, log)
     finally:
         store.close()
 
 
 def _run(store: GraphStore, iterations: int, warmup: int, recall_probes: int, seed: int,
-         ef_sweep: tuple[int, ...], log: Log) -> dict[str, Any]:
+         ef_sweep: tuple[int, ...], tenant_topics: bool, log: Log) -> dict[str, Any]:
     targets = _targets(store, log)
     if not targets:
         raise RuntimeError("no bench tenants with nodes: run without --skip-load first")
     rng = random.Random(seed)
     model = VectorModel(seed=42)
     vec_rng = np.random.default_rng(seed)
+    centres = {t.id: model.tenant_centres(t.slug, t.nodes) for t in targets} if tenant_topics else {}
+
+    def query_vectors(t: TenantTargets, n: int) -> list[str]:
+        """n fresh query vectors (never stored rows) for tenant t."""
+        return [_vec_text(v) for v in model.sample(n, vec_rng, centres.get(t.id))]
+
     settings = _settings(store, targets[0].id)
     results: dict[str, OpResult] = {}
     plans: dict[str, str] = {}
@@ -232,7 +240,8 @@ def _run(store: GraphStore, iterations: int, warmup: int, recall_probes: int, se
     for key, label, target, goal in OPERATIONS:
         res = OpResult(key, label, target, goal)
         query = load_sql(QUERY_FILE[key])
-        qvecs = [_vec_text(v) for v in model.sample(warmup + iterations, vec_rng)] if key == "vector_search" else []
+        qvecs = [query_vectors(targets[i % len(targets)], 1)[0] for i in range(warmup + iterations)] \
+            if key == "vector_search" else []
         gc.collect()
         gc.disable()  # a collection inside a timed call is the client's pause, not the query's (the graph query's
         try:         # p99 tail: 1,800 rows per call fill generation 0 quickly); collected between operations
@@ -250,14 +259,14 @@ def _run(store: GraphStore, iterations: int, warmup: int, recall_probes: int, se
         s = res.summary()
         log(f"  {label:40} p50 {s['p50_ms']:7.2f}  p95 {s['p95_ms']:7.2f}  p99 {s['p99_ms']:7.2f} ms"
             f"  (tx p95 {s['tx_p95_ms']:6.2f} ms, {s['rows_mean']:.0f} rows)")
-        plans[key] = _explain(store, key, biggest, _params(key, biggest, rng, _vec_text(model.sample(1, vec_rng)[0])))
+        plans[key] = _explain(store, key, biggest, _params(key, biggest, rng, query_vectors(biggest, 1)[0]))
 
     # recall@10 against exact search, overall (probes spread over every tenant) and per tenant size class
     log("recall@10 against exact search ...")
-    probe_vecs = [_vec_text(v) for v in model.sample(recall_probes * 6, vec_rng)]
     per_tenant_probes: dict[str, list[str]] = {}
-    for i, q in enumerate(probe_vecs[:recall_probes]):
-        per_tenant_probes.setdefault(targets[i % len(targets)].id, []).append(q)
+    for i in range(recall_probes):
+        t = targets[i % len(targets)]
+        per_tenant_probes.setdefault(t.id, []).extend(query_vectors(t, 1))
     hits_weighted, n_probes = 0.0, 0
     for t in targets:
         qs = per_tenant_probes.get(t.id, [])
@@ -267,8 +276,9 @@ def _run(store: GraphStore, iterations: int, warmup: int, recall_probes: int, se
             n_probes += len(qs)
     overall = hits_weighted / n_probes if n_probes else float("nan")
     by_size: dict[str, dict[str, Any]] = {}
-    for j, (label, t) in enumerate(_size_classes(targets).items()):
-        qs = probe_vecs[recall_probes * (j + 1): recall_probes * (j + 2)]
+    class_probes: dict[str, list[str]] = {}
+    for label, t in _size_classes(targets).items():
+        qs = class_probes[label] = query_vectors(t, recall_probes)
         r, lat = _recall(store, t, qs)
         by_size[label] = {"slug": t.slug, "share": round(t.share, 4), "nodes": t.nodes, "probes": len(qs),
                           "recall_at_10": r, "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95)}
@@ -277,11 +287,9 @@ def _run(store: GraphStore, iterations: int, warmup: int, recall_probes: int, se
     # the ef_search sweep reuses the size-class probes (exact answers cached): smallest and largest class
     sweep: list[dict[str, Any]] = []
     classes = list(_size_classes(targets).items())
-    at = {label: j for j, (label, _) in enumerate(classes)}
-    j_small = at.get("1%", 0)  # the smallest class HNSW serves (0.01 % is exact search whatever ef_search is)
-    (_, small), (_, big) = classes[j_small], classes[-1]
-    small_q = probe_vecs[recall_probes * (j_small + 1): recall_probes * (j_small + 2)]
-    big_q = probe_vecs[recall_probes * len(classes): recall_probes * (len(classes) + 1)]
+    small_label = "1%" if "1%" in class_probes else classes[0][0]  # the smallest class HNSW serves (0.01 % is
+    small, (big_label, big) = dict(classes)[small_label], classes[-1]  # exact search whatever ef_search is)
+    small_q, big_q = class_probes[small_label], class_probes[big_label]
     for ef in ef_sweep:
         r_small, lat_small = _recall(store, small, small_q, ef)
         r_big, lat_big = _recall(store, big, big_q, ef)

@@ -18,6 +18,7 @@ import math
 import queue
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -53,6 +54,7 @@ class Scale:
     days: int = 30
     glyph_fraction: float = 0.1     # share of a tenant's nodes with a glyph per day
     seed: int = 42
+    tenant_topics: bool = False     # each tenant's vectors from its own topics (VectorModel.tenant_centres)
 
     @classmethod
     def named(cls, name: str) -> "Scale":
@@ -123,8 +125,20 @@ class VectorModel:
                 f"{self.latent}-d latent + {self.noise_scale} x isotropic Gaussian noise (rows of a 65,536-vector pool), "
                 "L2-normalised (float32, 384-d)")
 
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        c = rng.integers(0, len(self.centres), n)
+    def tenant_centres(self, slug: str, nodes: int) -> np.ndarray:
+        """The subtopic centres of one tenant's documents in the tenant-topical variant: a tenant covers a few
+        topics when small and all of them when it holds half the rows (round(sqrt(nodes) / 3.5) topics, 3 to 200:
+        100 nodes 3, 10,000 nodes 29, 100,000 nodes 90), chosen by its slug, so loader and queries agree. Real
+        tenants write about their own subjects; the default (every tenant over every topic) is the worst case for
+        a filtered HNSW scan."""
+        k = min(self.topics, max(3, round(math.sqrt(nodes) / 3.5)))
+        chosen = np.random.default_rng(zlib.crc32(slug.encode())).choice(self.topics, k, replace=False)
+        return np.asarray((chosen[:, None] * self.subtopics + np.arange(self.subtopics)[None, :]).ravel(), np.int64)
+
+    def sample(self, n: int, rng: np.random.Generator, centres: np.ndarray | None = None) -> np.ndarray:
+        """n points; around `centres` (indices into self.centres) only, when given."""
+        c = rng.integers(0, len(self.centres), n) if centres is None else \
+            np.asarray(centres[rng.integers(0, len(centres), n)], dtype=np.int64)
         z = rng.standard_normal((n, self.latent), dtype=np.float32)
         z *= self.local_scale / math.sqrt(self.latent)
         x = self.centres[c]
@@ -375,7 +389,7 @@ class LoadStats:
 
 
 def _node_batches(tenant_id: bytes, ids: np.ndarray, start_num: int, model: VectorModel, rng: np.random.Generator,
-                  t0: int, span: int) -> Iterator[bytes]:
+                  t0: int, span: int, centres: np.ndarray | None = None) -> Iterator[bytes]:
     n = len(ids)
     tid = np.frombuffer(tenant_id, dtype="V16")[0]
     for lo in range(0, n, BATCH):
@@ -388,7 +402,7 @@ def _node_batches(tenant_id: bytes, ids: np.ndarray, start_num: int, model: Vect
         rec["name"] = _text(b"bench chunk ", nums, 8)
         rec["external_key"] = _text(b"bench:", nums, 9)
         rec["vdim"] = DIM
-        rec["vec"] = model.sample(hi - lo, rng)
+        rec["vec"] = model.sample(hi - lo, rng, centres)
         created = t0 + (np.arange(lo, hi, dtype=np.int64) * span) // max(1, n)
         rec["created_at"] = created
         rec["updated_at"] = created
@@ -503,7 +517,7 @@ def load(db: BenchDB, scale: Scale, log: Log = print) -> LoadStats:
     stats = LoadStats(scale=scale.__dict__.copy())
     drop_bench_tenants(db.superuser, log, allow_truncate=not db.is_main)
     model = VectorModel(scale.seed)
-    stats.vectors = model.description
+    stats.vectors = model.description + (", each tenant over its own topics" if scale.tenant_topics else "")
     rng = np.random.default_rng(scale.seed + 1)
     run_prefix = int(rng.integers(1, 2**31))
 
@@ -543,10 +557,11 @@ def load(db: BenchDB, scale: Scale, log: Log = print) -> LoadStats:
             t_started = time.perf_counter()
             rows = 0
             num = seq = 0
-            for (tid, _, size), ids in zip(tenants, node_ids):
+            for (tid, slug, size), ids in zip(tenants, node_ids):
                 tb = _uuid.UUID(tid).bytes
                 if table == "nodes_v2":
-                    _copy(conn, table, NODE_COLUMNS, _node_batches(tb, ids, num, model, rng, t0, span))
+                    centres = model.tenant_centres(slug, size) if scale.tenant_topics else None
+                    _copy(conn, table, NODE_COLUMNS, _node_batches(tb, ids, num, model, rng, t0, span, centres))
                     num += size
                     rows += size
                 elif table == "edges_v2":
