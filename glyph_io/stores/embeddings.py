@@ -9,7 +9,7 @@ import numpy as np
 
 from glyph_core.models import ChunkToEmbed
 from glyph_io.bulk import merge
-from glyph_io.database import Database, array, rows, tuples
+from glyph_io.database import Database, array, execute, rows, tuples
 
 
 class EmbeddingStore:
@@ -20,6 +20,7 @@ class EmbeddingStore:
         """Chunks without a vector for `model` (or whose text changed since theirs was computed), or whose text
         `extractor` has not read yet."""
         with self._db.tenant(tenant_id) as conn:
+            execute(conn, "hash_joins_only")
             return rows(conn, "chunks_to_embed", {"tenant_id": tenant_id, "model": model, "extractor": extractor},
                         ChunkToEmbed)
 
