@@ -75,8 +75,8 @@ def tenant_shares(n: int) -> list[float]:
     if n >= ZIPF_FROM:
         fixed = [0.5, 0.1, 0.024, 0.01, 0.0001]
         weights = [(rank + 1) ** -ZIPF_S for rank in range(n - len(fixed))]
-        left = 1.0 - sum(fixed)
-        return fixed + [left * w / sum(weights) for w in weights]
+        scale = (1.0 - sum(fixed)) / sum(weights)
+        return fixed + [w * scale for w in weights]
     fixed = [0.5, 0.1, 0.01, 0.0001][: n - 1]
     rest = (1.0 - sum(fixed)) / (n - len(fixed))
     return fixed + [rest] * (n - len(fixed))

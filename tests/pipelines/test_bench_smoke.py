@@ -89,3 +89,28 @@ def test_extraction_cost_compares_fresh_tenants_with_extraction_off_and_on(env: 
                                        database_of(env["GLYPH_DATABASE_URL"]))) as conn:
         left = conn.execute("SELECT count(*) FROM tenants WHERE slug LIKE 'bench-cost-%'").fetchone()
     assert left == (0,)
+
+
+def test_the_many_tenant_shapes_are_skewed_and_topical_vectors_stay_on_their_tenants_topics() -> None:
+    """The 10,000-tenant variant keeps every size class and a long Zipf tail; a tenant's topical vectors (loader and
+    queries agree by slug) sit on its own subtopic centres."""
+    import numpy as np
+
+    from glyph_tools.bench.synthetic import Scale, VectorModel, tenant_shares, tenant_sizes
+
+    shares = tenant_shares(10_000)
+    assert len(shares) == 10_000 and abs(sum(shares) - 1.0) < 1e-9
+    assert shares[:5] == [0.5, 0.1, 0.024, 0.01, 0.0001]
+    tail = shares[5:]
+    assert tail == sorted(tail, reverse=True) and tail[0] > 50 * tail[-1]
+    sizes = tenant_sizes(Scale(tenants=10_000, nodes=1_000_000))
+    assert sizes[:5] == [500_000, 100_000, 24_000, 10_000, 100] and sorted(sizes)[5_000] < 50
+    assert tenant_shares(20)[4:] == [tenant_shares(20)[4]] * 16  # the default scale is unchanged
+
+    model = VectorModel()
+    centres = model.tenant_centres("bench-03", 10_000)
+    assert np.array_equal(centres, model.tenant_centres("bench-03", 10_000))
+    assert len(centres) == 29 * model.subtopics and len(model.tenant_centres("bench-00", 500_000)) == 200 * 20
+    points = model.sample(200, np.random.default_rng(1), centres)
+    nearest = np.argmax(points @ model.centres.T, axis=1)
+    assert np.isin(nearest, centres).mean() > 0.9
