@@ -64,6 +64,10 @@ def run_bench(db: BenchDB, scale: Any, *, iterations: int, warmup: int, recall_p
     store = queries._store(db)
     try:
         result["legacy_tenant_indexes_dropped"] = store.indexes.drop_tenant_indexes()
+        # the product's own index maintenance (the vector_index asset's call): the IVFFlat index at this size
+        started_index = time.perf_counter()
+        result["vector_indexes"] = str(store.indexes.build(rebuild=False))
+        log(f"vector indexes: {result['vector_indexes']} ({time.perf_counter() - started_index:.1f} s)")
     finally:
         store.close()
     prewarm(db, log)
@@ -81,7 +85,10 @@ def run_bench(db: BenchDB, scale: Any, *, iterations: int, warmup: int, recall_p
     return result, paths[0], paths[1]
 
 
-PREWARM = ("nodes_v2", "nodes_v2_emb384_hnsw_idx", "nodes_v2_tenant_created_idx", "edges_v2", "glyphs_4d")
+# HNSW first: when the IVFFlat index exists the app's vector SQL no longer reads HNSW, and what is loaded first is
+# evicted first when the whole list outgrows shared_buffers (7.5 GB at 1M rows against 6 GB)
+PREWARM = ("nodes_v2_emb384_hnsw_idx", "nodes_v2", "nodes_v2_emb384_ivf_idx", "nodes_v2_tenant_created_idx", "edges_v2",
+           "glyphs_4d")
 
 
 def prewarm(db: BenchDB, log: Any) -> None:
@@ -96,6 +103,8 @@ def prewarm(db: BenchDB, log: Any) -> None:
             started = time.perf_counter()
             pages = 0
             for name in PREWARM:
+                if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone() == (None,):
+                    continue  # e.g. no IVFFlat index below its size threshold
                 row = conn.execute("SELECT pg_prewarm(%s)", (name,)).fetchone()
                 pages += int(row[0]) if row else 0
             log(f"prewarmed {pages * 8 // 1024:,} MB into shared_buffers in {time.perf_counter() - started:.1f} s")

@@ -153,7 +153,8 @@ def _vec_text(v: np.ndarray) -> str:
 
 
 def _settings(store: GraphStore, tenant_id: str) -> dict[str, str]:
-    names = ["hnsw.ef_search", "hnsw.iterative_scan", "hnsw.max_scan_tuples", "shared_buffers", "work_mem",
+    names = ["hnsw.ef_search", "hnsw.iterative_scan", "hnsw.max_scan_tuples", "ivfflat.probes", "ivfflat.max_probes",
+             "ivfflat.iterative_scan", "shared_buffers", "work_mem",
              "effective_cache_size", "random_page_cost", "jit", "plan_cache_mode"]
     out: dict[str, str] = {}
     with store.db.tenant(tenant_id) as conn:
@@ -163,6 +164,18 @@ def _settings(store: GraphStore, tenant_id: str) -> dict[str, str]:
         out["role"] = str(first(conn.execute("SELECT current_user")))
         out["row_security"] = str(first(conn.execute("SELECT current_setting('row_security')")))
     return out
+
+
+def _scan(store: GraphStore, t: TenantTargets, q: str) -> str:
+    """How the planner serves the vector query for tenant t: the index it scans (HNSW, IVFFlat or the tenant
+    btree for an exact search) or the kind of scan."""
+    with store.db.tenant(t.id) as conn:
+        plan = [str(r[0]) for r in conn.execute("EXPLAIN (COSTS OFF) " + load_sql("knn_search"), {"q": q, "k": K},
+                                                prepare=False).fetchall()]
+    for line in plan:
+        if " using " in line:
+            return line.split(" using ", 1)[1].split()[0]
+    return next((line.strip(" ->") for line in plan if "Scan" in line), "?")
 
 
 def _explain(store: GraphStore, op: str, t: TenantTargets, params: dict[str, Any]) -> str:
@@ -281,9 +294,10 @@ def _run(store: GraphStore, iterations: int, warmup: int, recall_probes: int, se
         qs = class_probes[label] = query_vectors(t, recall_probes)
         r, lat = _recall(store, t, qs)
         by_size[label] = {"slug": t.slug, "share": round(t.share, 4), "nodes": t.nodes, "probes": len(qs),
-                          "recall_at_10": r, "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95)}
+                          "recall_at_10": r, "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95),
+                          "plan": _scan(store, t, qs[0])}
         log(f"  tenant {t.slug} ({t.share:.1%} of rows, {t.nodes:,} nodes): recall@10 {r:.3f}, "
-            f"p95 {percentile(lat, 95):.2f} ms")
+            f"p95 {percentile(lat, 95):.2f} ms via {by_size[label]['plan']}")
     # the ef_search sweep reuses the size-class probes (exact answers cached): smallest and largest class
     sweep: list[dict[str, Any]] = []
     classes = list(_size_classes(targets).items())

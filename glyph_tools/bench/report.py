@@ -99,13 +99,16 @@ def markdown(result: dict[str, Any]) -> str:
         out += ["", "## Latency (spec table)", ""]
         out += spec_table(q["operations"])
         r = q["recall"]
-        out += ["", f"Vector search recall@{r['k']} against exact search at hnsw.ef_search = {r['ef_search']} "
-                    f"(iterative scan {q['settings'].get('hnsw.iterative_scan')}): **{r['overall']:.3f}** overall "
+        st = q["settings"]
+        out += ["", f"Vector search recall@{r['k']} against exact search at hnsw.ef_search = {r['ef_search']}, "
+                    f"ivfflat.probes = {st.get('ivfflat.probes')} (iterative scans {st.get('hnsw.iterative_scan')}; "
+                    f"vector indexes: {result.get('vector_indexes', 'n/a')}): **{r['overall']:.3f}** overall "
                     f"({r['probes']} probes over every tenant).", "",
-                "| tenant size | tenant | nodes | recall@10 | p50 | p95 |", "|---|---|---|---|---|---|"]
+                "| tenant size | tenant | nodes | recall@10 | p50 | p95 | planner's scan |",
+                "|---|---|---|---|---|---|---|"]
         for label, v in r["by_tenant_size"].items():
             out.append(f"| {label} (actual {v['share']:.1%}) | {v['slug']} | {v['nodes']:,} | {v['recall_at_10']:.3f} | "
-                       f"{_ms(v['p50_ms'])} | {_ms(v['p95_ms'])} |")
+                       f"{_ms(v['p50_ms'])} | {_ms(v['p95_ms'])} | {v.get('plan', 'n/a')} |")
         if r.get("ef_sweep"):
             out += ["", "| ef_search | recall@10 smallest-class tenant | p95 | recall@10 biggest tenant | p95 |",
                     "|---|---|---|---|---|"]
