@@ -2,8 +2,8 @@
 
 Two indexes, one per job. The contract's HNSW (`nodes_v2_emb384_hnsw_idx`) serves every table size. Once the table
 is large, an IVFFlat index with lists = rows / 1000 joins it, because RLS filters *after* the index scan: for a
-tenant holding 1 % of 1M rows, HNSW walks ~1,000 foreign candidates through its graph (p95 25-29 ms), while IVFFlat
-reads five whole lists in page order and sorts them (p95 under 10 ms, recall@10 >= 0.95; README, docs/design.md).
+tenant holding 1 % of 1M rows, HNSW walks ~1,000 foreign candidates through its graph (p95 16.6-29 ms), while
+IVFFlat reads five whole lists in page order and sorts them (p95 7.4-12.5 ms, recall@10 >= 0.95; README).
 The planner picks between them, and exact search through the tenant index, by cost (sql/17-ivfflat-search-defaults.sql).
 IVFFlat's lists are trained at build time, so the index is rebuilt when the table has grown or shrunk enough that
 the list count is off by more than a tenth.
@@ -117,8 +117,8 @@ class IndexStore:
     def _ivfflat(conn: Conn, rebuild: bool, live: int, changes: int, sizing: IvfSizing) -> str:
         current = one(conn, "index_status", {"index_name": IVF_INDEX}, IndexStatus)
         target = sizing.lists(live)
-        execute(conn, "set_build_memory", {"memory": f"{sizing.build_memory_mb(target)}MB"})
         if current is None:
+            execute(conn, "set_build_memory", {"memory": f"{sizing.build_memory_mb(target)}MB"})
             conn.execute(composable("create_ivfflat").format(lists=sql.Literal(target)))
             action = f"built ({target} lists)"
         else:
@@ -131,6 +131,7 @@ class IndexStore:
                 why = f"rows changed, {current.lists} lists"
             else:
                 return "none"
+            execute(conn, "set_build_memory", {"memory": f"{sizing.build_memory_mb(target)}MB"})
             execute(conn, "rebuild_ivfflat")
             action = f"rebuilt concurrently ({why})"
         execute(conn, "record_index_build", {"index_name": IVF_INDEX, "method": "ivfflat", "changes": changes})

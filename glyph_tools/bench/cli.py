@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from glyph_io.stores.indexes import INDEX as HNSW_INDEX, IVF_INDEX
 from glyph_tools.bench import BenchDB
 
 
@@ -85,10 +86,7 @@ def run_bench(db: BenchDB, scale: Any, *, iterations: int, warmup: int, recall_p
     return result, paths[0], paths[1]
 
 
-PREWARM = ("nodes_v2", "nodes_v2_emb384_hnsw_idx", "nodes_v2_emb384_ivf_idx", "nodes_v2_tenant_created_idx", "edges_v2",
-           "glyphs_4d")
-# the app's vector SQL reads HNSW only while there is no IVFFlat index (glyph_io/stores/indexes.py)
-COLD_WITH_IVFFLAT = "nodes_v2_emb384_hnsw_idx"
+PREWARM = ("nodes_v2", HNSW_INDEX, IVF_INDEX, "nodes_v2_tenant_created_idx", "edges_v2", "glyphs_4d")
 
 
 def prewarm(db: BenchDB, log: Any) -> None:
@@ -104,8 +102,8 @@ def prewarm(db: BenchDB, log: Any) -> None:
             pages = 0
             present = {name for name in PREWARM
                        if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone() != (None,)}
-            if "nodes_v2_emb384_ivf_idx" in present:  # 7.5 GB with both indexes at 1M rows against 6 GB
-                present.discard(COLD_WITH_IVFFLAT)
+            if IVF_INDEX in present:  # the app's vector SQL then no longer reads HNSW; all of it: 7.5 GB at 1M rows
+                present.discard(HNSW_INDEX)
             for name in (n for n in PREWARM if n in present):
                 row = conn.execute("SELECT pg_prewarm(%s)", (name,)).fetchone()
                 pages += int(row[0]) if row else 0
