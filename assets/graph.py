@@ -2,7 +2,7 @@
 
 Per batch, in one transaction with the tenant context set, as glyph_app: document, chunk and concept (tag) nodes;
 contains / next / tagged_with edges; `similar_to` edges from an exact nearest-neighbour search in memory
-(glyph_core.similarity; tenants over IN_MEMORY_MAX chunks use the HNSW index in SQL instead). Objects that
+(glyph_core.similarity; tenants over IN_MEMORY_MAX chunks use the vector indexes in SQL instead). Objects that
 disappeared soft-delete their nodes and drop their edges. Unchanged rows are not rewritten, so a re-run emits no
 change events (the outbox triggers only see real changes).
 """

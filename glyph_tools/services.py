@@ -221,7 +221,7 @@ def _as_pg_user(argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def _default_shared_buffers() -> str:
-    """A quarter of the machine's memory, between 1 and 8 GB: the HNSW index and the heap it points into then stay
+    """A quarter of the machine's memory, between 1 and 8 GB: the vector index and the heap it points into then stay
     in shared_buffers (at 1M nodes, 1 GB made the RLS-only vector search spend most of its time copying pages in:
     p95 19.1 ms; 6 GB: 11.5 ms)."""
     try:

@@ -19,7 +19,7 @@ glyph_days = dg.define_asset_job(
     description="4D glyphs for a day, for every active tenant or those in the glyph/tenants tag.")
 index_maintenance = dg.define_asset_job(
     "index_maintenance", selection=["vector_index"], executor_def=dg.in_process_executor,
-    description="Rebuild the HNSW index when enough rows changed; check recall.")
+    description="Build or rebuild the vector indexes (HNSW; IVFFlat on large tables) when needed; check recall.")
 publish_events = dg.define_asset_job(
     "publish_events", selection=["change_events"], executor_def=dg.in_process_executor,
     description="Send every tenant's pending outbox events to Kafka.")

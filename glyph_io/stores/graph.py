@@ -66,7 +66,7 @@ class NodeEdgeStore:
         Order matters: similarity edges of chunks whose text changed go before their nodes are updated; then
         nodes; chunk nodes the new versions lack (and their edges); structural edges they dropped; then the staged
         edges, tags, and the files' graphed marks. With `sql_knn` = (k, threshold), similarity edges are computed
-        in SQL through the HNSW index instead of being staged (tenants too large for the in-memory search).
+        in SQL through the vector indexes instead of being staged (tenants too large for the in-memory search).
         `regraphed`: the object keys of the batch with an earlier version in the graph; only their leftovers are
         looked for (a new document has none), each lookup through an index from the batch's own node ids.
         """

@@ -1,4 +1,4 @@
--- kNN similarity edges for the chunks of the given documents through the HNSW index: the fallback for tenants too
+-- kNN similarity edges for the chunks of the given documents through the vector indexes: the fallback for tenants too
 -- large for the in-memory exact search (glyph_core/similarity.py), with the same orientation (smaller external
 -- key -> larger), rounding and threshold; tenant transaction.
 INSERT INTO edges_v2 (tenant_id, src_id, dst_id, edge_type, relation_name, weight, confidence, auto_generated)
